@@ -44,6 +44,7 @@ Tensor to_device(const Tensor& x, Device device) {
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   NF_CHECK(!xs.empty(), "cat: expected at least one tensor");
   const Tensor& first = xs[0];
+  detail::check_defined(first, "cat", "an input");
   int64_t d = normalize_dim(dim, first.dim(), "cat");
   Shape shape = first.shape();
   shape[d] = 0;

@@ -181,6 +181,7 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_out, const Tensor& x, cons
   Backend& be = detail::common_backend("batch_norm_backward", {&grad_out, &x, &weight});
   NF_CHECK(grad_out.shape() == x.shape(), "batch_norm_backward: grad_out ",
            shape_str(grad_out.shape()), " and input ", shape_str(x.shape()), " differ");
+  detail::check_same_dtype("batch_norm_backward", grad_out, x);
   BatchNormGrads g;
   g.grad_x = Tensor::empty(x.shape(), {x.dtype(), x.device()});
   if (weight.defined()) {
@@ -197,8 +198,8 @@ namespace {
 // Runs a last-dim row kernel on `x` along `dim`: moves dim last, makes rows
 // contiguous [R, C], and moves the result back.
 template <typename Fn>
-Tensor along_last_dim(const Tensor& x, int64_t dim, Fn&& kernel) {
-  int64_t d = normalize_dim(dim, std::max<int64_t>(x.dim(), 1), "softmax");
+Tensor along_last_dim(const Tensor& x, int64_t dim, const char* op, Fn&& kernel) {
+  int64_t d = normalize_dim(dim, std::max<int64_t>(x.dim(), 1), op);
   Tensor moved = x.dim() == 0 ? reshape(x, {1}) : transpose(x, d, -1);
   Tensor rows = contiguous(moved);
   int64_t cols = rows.dim() ? rows.size(-1) : 1;
@@ -211,7 +212,7 @@ Tensor along_last_dim(const Tensor& x, int64_t dim, Fn&& kernel) {
 Tensor softmax(const Tensor& x, int64_t dim) {
   detail::check_floating("softmax", x);
   FusedBackend& f = detail::fused_backend(backend_for(x.device()), "softmax");
-  return along_last_dim(x, dim, [&](const Tensor& rows) {
+  return along_last_dim(x, dim, "softmax", [&](const Tensor& rows) {
     Tensor out = empty_like(rows);
     f.softmax(rows, false, out);
     return out;
@@ -221,7 +222,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   detail::check_floating("log_softmax", x);
   FusedBackend& f = detail::fused_backend(backend_for(x.device()), "log_softmax");
-  return along_last_dim(x, dim, [&](const Tensor& rows) {
+  return along_last_dim(x, dim, "log_softmax", [&](const Tensor& rows) {
     Tensor out = empty_like(rows);
     f.softmax(rows, true, out);
     return out;
@@ -237,7 +238,7 @@ Tensor softmax_backward(const Tensor& grad_out, const Tensor& y, int64_t dim, bo
   Tensor y_rows = y.dim() == 0 ? reshape(y, {1}) : contiguous(transpose(y, d, -1));
   int64_t cols = y_rows.size(-1);
   Tensor y2 = view(y_rows, {y_rows.numel() / std::max<int64_t>(cols, 1), cols});
-  return along_last_dim(grad_out, dim, [&](const Tensor& g_rows) {
+  return along_last_dim(grad_out, dim, "softmax_backward", [&](const Tensor& g_rows) {
     Tensor gx = empty_like(g_rows);
     f.softmax_backward(g_rows, y2, log, gx);
     return gx;
