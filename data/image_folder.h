@@ -1,0 +1,27 @@
+// An image-folder dataset: root/<class>/<image>, decoded with stb_image.
+//
+// Classes are the sub-folders of root sorted by name (label = position);
+// images inside a class are read in name order. Image files end in .png, .jpg,
+// .jpeg or .bmp (any case); hidden entries (names starting with '.') are
+// ignored, anything else in a class folder is an error, as is an undecodable
+// image or one whose size differs from the first image's.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "data/dataset.h"
+
+namespace nf::data {
+
+struct ImageFolderOptions {
+  // 1 (gray) or 3 (RGB): every image is converted to it. 0: from the first
+  // image (gray or gray+alpha -> 1, else 3; alpha is dropped).
+  int64_t channels = 0;
+};
+
+// Decodes every image once into a TensorDataset (u8 [N,C,H,W], class names kept).
+std::shared_ptr<TensorDataset> load_image_folder(const std::string& root,
+                                                 const ImageFolderOptions& opts = {});
+
+}  // namespace nf::data
