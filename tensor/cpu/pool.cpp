@@ -1,0 +1,160 @@
+// 2-D max and average pooling on NCHW, parallel over (n, c) planes: every
+// plane of the output (forward) or of grad_x (backward) belongs to one thread,
+// so the scatter-adds of the backward passes need no atomics and sum in a
+// fixed order. Padding is implicit: -inf for max, left out of the divisor for
+// avg (count_include_pad = false).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+
+#include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/parallel.h"
+
+namespace nf::cpu {
+namespace {
+
+struct PoolDims {
+  int64_t planes, H, W, OH, OW;  // planes = N*C
+};
+
+// x-like [N,C,H,W], out-like [N,C,OH,OW]
+PoolDims pool_dims(const Tensor& x, const Tensor& y, const char* op) {
+  NF_CHECK(x.dim() == 4 && y.dim() == 4 && x.size(0) == y.size(0) && x.size(1) == y.size(1), op,
+           ": cpu kernel got input ", shape_str(x.shape()), " and output ", shape_str(y.shape()));
+  return {x.size(0) * x.size(1), x.size(2), x.size(3), y.size(2), y.size(3)};
+}
+
+// The input rows (or columns) [lo, hi) under output position o's window.
+struct Window {
+  int64_t lo, hi;
+  int64_t size() const { return std::max<int64_t>(0, hi - lo); }
+};
+Window window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t in) {
+  const int64_t start = o * stride - pad;
+  return {std::max<int64_t>(start, 0), std::min(start + kernel, in)};
+}
+
+int64_t plane_grain(int64_t work) {
+  return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, work));
+}
+
+}  // namespace
+
+void CpuBackend::max_pool2d_forward(const Tensor& x, const PoolParams& p, Tensor& out,
+                                    Tensor& indices) {
+  const PoolDims d = pool_dims(x, out, "max_pool2d");
+  dispatch_floating(x.dtype(), "max_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    int64_t* pi = indices.data<int64_t>();
+    parallel_for(0, d.planes, plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
+      for (int64_t plane = lo; plane < hi; ++plane) {
+        const T* xp = px + plane * d.H * d.W;
+        for (int64_t oh = 0; oh < d.OH; ++oh) {
+          const Window wh = window(oh, p.stride_h, p.pad_h, p.kernel_h, d.H);
+          for (int64_t ow = 0; ow < d.OW; ++ow) {
+            const Window ww = window(ow, p.stride_w, p.pad_w, p.kernel_w, d.W);
+            // An empty window (padding only) keeps -inf and index -1.
+            T best = -std::numeric_limits<T>::infinity();
+            int64_t best_i = wh.size() * ww.size() > 0 ? wh.lo * d.W + ww.lo : -1;
+            for (int64_t ih = wh.lo; ih < wh.hi; ++ih)
+              for (int64_t iw = ww.lo; iw < ww.hi; ++iw) {
+                const T v = xp[ih * d.W + iw];
+                if (v > best || std::isnan(v)) {  // NaN wins, as in PyTorch
+                  best = v;
+                  best_i = ih * d.W + iw;
+                }
+              }
+            const int64_t o = (plane * d.OH + oh) * d.OW + ow;
+            po[o] = best;
+            pi[o] = best_i;
+          }
+        }
+      }
+    });
+  });
+}
+
+void CpuBackend::max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
+                                     Tensor& grad_x) {
+  const PoolDims d = pool_dims(grad_x, grad_out, "max_pool2d_backward");
+  dispatch_floating(grad_out.dtype(), "max_pool2d_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = grad_out.data<T>();
+    const int64_t* pi = indices.data<int64_t>();
+    T* px = grad_x.data<T>();
+    const int64_t plane_in = d.H * d.W, plane_out = d.OH * d.OW;
+    std::atomic<bool> bad_index{false};
+    parallel_for(0, d.planes, plane_grain(plane_in + plane_out), [&](int64_t lo, int64_t hi) {
+      for (int64_t plane = lo; plane < hi; ++plane) {
+        T* gx = px + plane * plane_in;
+        std::fill(gx, gx + plane_in, T(0));
+        for (int64_t o = plane * plane_out; o < (plane + 1) * plane_out; ++o) {
+          if (pi[o] < 0 || pi[o] >= plane_in) {
+            bad_index = true;
+            continue;
+          }
+          gx[pi[o]] += pg[o];
+        }
+      }
+    });
+    NF_CHECK(!bad_index, "max_pool2d_backward: an index lies outside the ", d.H, "x", d.W,
+             " input plane (indices must come from max_pool2d on input ",
+             shape_str(grad_x.shape()), ")");
+  });
+}
+
+void CpuBackend::avg_pool2d_forward(const Tensor& x, const PoolParams& p, Tensor& out) {
+  const PoolDims d = pool_dims(x, out, "avg_pool2d");
+  dispatch_floating(x.dtype(), "avg_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    parallel_for(0, d.planes, plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
+      for (int64_t plane = lo; plane < hi; ++plane) {
+        const T* xp = px + plane * d.H * d.W;
+        for (int64_t oh = 0; oh < d.OH; ++oh) {
+          const Window wh = window(oh, p.stride_h, p.pad_h, p.kernel_h, d.H);
+          for (int64_t ow = 0; ow < d.OW; ++ow) {
+            const Window ww = window(ow, p.stride_w, p.pad_w, p.kernel_w, d.W);
+            T s = 0;
+            for (int64_t ih = wh.lo; ih < wh.hi; ++ih)
+              for (int64_t iw = ww.lo; iw < ww.hi; ++iw) s += xp[ih * d.W + iw];
+            const int64_t count = wh.size() * ww.size();
+            po[(plane * d.OH + oh) * d.OW + ow] = count > 0 ? s / T(count) : T(0);
+          }
+        }
+      }
+    });
+  });
+}
+
+void CpuBackend::avg_pool2d_backward(const Tensor& grad_out, const PoolParams& p, Tensor& grad_x) {
+  const PoolDims d = pool_dims(grad_x, grad_out, "avg_pool2d_backward");
+  dispatch_floating(grad_out.dtype(), "avg_pool2d_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = grad_out.data<T>();
+    T* px = grad_x.data<T>();
+    parallel_for(0, d.planes, plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
+      for (int64_t plane = lo; plane < hi; ++plane) {
+        T* gx = px + plane * d.H * d.W;
+        std::fill(gx, gx + d.H * d.W, T(0));
+        for (int64_t oh = 0; oh < d.OH; ++oh) {
+          const Window wh = window(oh, p.stride_h, p.pad_h, p.kernel_h, d.H);
+          for (int64_t ow = 0; ow < d.OW; ++ow) {
+            const Window ww = window(ow, p.stride_w, p.pad_w, p.kernel_w, d.W);
+            const int64_t count = wh.size() * ww.size();
+            if (count == 0) continue;
+            const T g = pg[(plane * d.OH + oh) * d.OW + ow] / T(count);
+            for (int64_t ih = wh.lo; ih < wh.hi; ++ih)
+              for (int64_t iw = ww.lo; iw < ww.hi; ++iw) gx[ih * d.W + iw] += g;
+          }
+        }
+      }
+    });
+  });
+}
+
+}  // namespace nf::cpu
