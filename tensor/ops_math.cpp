@@ -195,8 +195,14 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   NF_CHECK(b.size(-2) == k, "matmul: shape mismatch ", shape_str(a_in.shape()), " x ",
            shape_str(b_in.shape()));
-  Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
-                                 Shape(b.shape().begin(), b.shape().end() - 2), "matmul");
+  Shape batch;
+  try {
+    batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                             Shape(b.shape().begin(), b.shape().end() - 2), "matmul");
+  } catch (const Error&) {
+    NF_FAIL("matmul: batch dims of ", shape_str(a_in.shape()), " x ", shape_str(b_in.shape()),
+            " cannot be broadcast");
+  }
   Shape a_shape = batch, b_shape = batch, out_shape = batch;
   a_shape.insert(a_shape.end(), {m, k});
   b_shape.insert(b_shape.end(), {k, n});

@@ -81,24 +81,24 @@ Tensor conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Sha
 }
 
 namespace {
-Shape pool_output_shape(const Tensor& x, const PoolParams& p, const char* op) {
-  detail::check_floating(op, x);
-  NF_CHECK(x.dim() == 4, op, ": input must be [N,C,H,W], got ", shape_str(x.shape()));
+Shape pool_output_shape(const Shape& x, DType dtype, const PoolParams& p, const char* op) {
+  NF_CHECK(is_floating(dtype), op, ": expected a floating tensor (f32 or f64), got ", dtype_name(dtype));
+  NF_CHECK(x.size() == 4, op, ": input must be [N,C,H,W], got ", shape_str(x));
   NF_CHECK(p.kernel_h > 0 && p.kernel_w > 0 && p.stride_h > 0 && p.stride_w > 0, op,
            ": kernel and stride must be positive");
   NF_CHECK(p.pad_h >= 0 && p.pad_w >= 0 && 2 * p.pad_h <= p.kernel_h && 2 * p.pad_w <= p.kernel_w,
            op, ": padding (", p.pad_h, ",", p.pad_w, ") must be at most half the kernel (",
            p.kernel_h, ",", p.kernel_w, ")");
-  int64_t oh = conv_out_size(x.size(2), p.kernel_h, p.stride_h, p.pad_h, 1);
-  int64_t ow = conv_out_size(x.size(3), p.kernel_w, p.stride_w, p.pad_w, 1);
-  NF_CHECK(oh > 0 && ow > 0, op, ": input ", shape_str(x.shape()), " is too small for a ",
-           p.kernel_h, "x", p.kernel_w, " window");
-  return {x.size(0), x.size(1), oh, ow};
+  int64_t oh = conv_out_size(x[2], p.kernel_h, p.stride_h, p.pad_h, 1);
+  int64_t ow = conv_out_size(x[3], p.kernel_w, p.stride_w, p.pad_w, 1);
+  NF_CHECK(oh > 0 && ow > 0, op, ": input ", shape_str(x), " is too small for a ", p.kernel_h,
+           "x", p.kernel_w, " window");
+  return {x[0], x[1], oh, ow};
 }
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const PoolParams& p) {
-  Shape shape = pool_output_shape(x, p, "max_pool2d");
+  Shape shape = pool_output_shape(x.shape(), x.dtype(), p, "max_pool2d");
   Tensor out = Tensor::empty(shape, {x.dtype(), x.device()});
   Tensor indices = Tensor::empty(shape, {DType::i64, x.device()});
   detail::fused_backend(backend_for(x.device()), "max_pool2d")
@@ -117,15 +117,14 @@ Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const 
 }
 
 Tensor avg_pool2d(const Tensor& x, const PoolParams& p) {
-  Shape shape = pool_output_shape(x, p, "avg_pool2d");
+  Shape shape = pool_output_shape(x.shape(), x.dtype(), p, "avg_pool2d");
   Tensor out = Tensor::empty(shape, {x.dtype(), x.device()});
   detail::fused_backend(backend_for(x.device()), "avg_pool2d").avg_pool2d_forward(contiguous(x), p, out);
   return out;
 }
 
 Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const PoolParams& p) {
-  Tensor probe = Tensor(grad_out.storage(), x_shape, contiguous_strides(x_shape), 0, grad_out.dtype());
-  NF_CHECK(grad_out.shape() == pool_output_shape(probe, p, "avg_pool2d_backward"),
+  NF_CHECK(grad_out.shape() == pool_output_shape(x_shape, grad_out.dtype(), p, "avg_pool2d_backward"),
            "avg_pool2d_backward: grad_out ", shape_str(grad_out.shape()),
            " does not match input ", shape_str(x_shape));
   Tensor grad_x = Tensor::empty(x_shape, {grad_out.dtype(), grad_out.device()});

@@ -28,17 +28,6 @@ Tensor host_random(const Shape& shape, DType dt, double lo, double hi, uint64_t 
   return from_vector(v, shape);
 }
 
-double get(const Tensor& t, int64_t flat) {
-  int64_t off = 0;
-  for (int64_t d = t.dim() - 1; d >= 0; --d) {
-    off += (flat % t.size(d)) * t.stride(d);
-    flat /= t.size(d);
-  }
-  return dispatch_all(t.dtype(), "get", [&](auto tag) {
-    using T = decltype(tag);
-    return double(static_cast<const T*>(t.raw_data())[off]);
-  });
-}
 
 // All elements in row-major order, read through the strides.
 std::vector<double> values(const Tensor& t) {
