@@ -1,0 +1,23 @@
+// Everything of nf_nn in one include: modules, layers, losses, init,
+// optimizers, schedules and checkpoints.
+#pragma once
+#include "nn/activation.h"
+#include "nn/atomic_file.h"
+#include "nn/batchnorm.h"
+#include "nn/checkpoint.h"
+#include "nn/container.h"
+#include "nn/conv.h"
+#include "nn/darts_ops.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/flatten.h"
+#include "nn/init.h"
+#include "nn/linear.h"
+#include "nn/loss.h"
+#include "nn/module.h"
+#include "nn/pool.h"
+#include "nn/rnn.h"
+#include "nn/safetensors.h"
+#include "nn/optim/adam.h"
+#include "nn/optim/lr_scheduler.h"
+#include "nn/optim/sgd.h"
