@@ -1,0 +1,9 @@
+// The sub-commands of the nasforge program; each returns the process exit code.
+#pragma once
+#include "tools/flags.h"
+
+namespace nf::tools {
+
+int cmd_info(Flags& flags);
+
+}  // namespace nf::tools
