@@ -30,8 +30,8 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory build
-	# Passive OpenMP waits: two test processes share the cores, and spinning
-	# threads would steal them from each other (10x slower GEMMs when oversubscribed).
+	@# Passive OpenMP waits: two test processes share the cores, and spinning
+	@# threads would steal them from each other (10x slower GEMMs when oversubscribed).
 	OMP_WAIT_POLICY=passive ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
 
 bench-deps:
