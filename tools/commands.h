@@ -5,5 +5,7 @@
 namespace nf::tools {
 
 int cmd_info(Flags& flags);
+int cmd_train(Flags& flags);
+int cmd_eval(Flags& flags);
 
 }  // namespace nf::tools

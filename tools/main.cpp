@@ -11,12 +11,16 @@ namespace {
 const char* kUsage =
     "usage: nasforge <command> [flags]\n"
     "commands:\n"
-    "  info      build configuration, SIMD level, threads, devices\n";
+    "  info      build configuration, SIMD level, threads, devices\n"
+    "  train     train a built-in model (mlp, cnn, resnet) on a data set\n"
+    "  eval      test accuracy of a trained checkpoint\n";
 }
 
 int main(int argc, char** argv) {
   using namespace nf::tools;
-  const std::map<std::string, int (*)(Flags&)> commands = {{"info", cmd_info}};
+  const std::map<std::string, int (*)(Flags&)> commands = {{"info", cmd_info},
+                                                               {"train", cmd_train},
+                                                               {"eval", cmd_eval}};
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;

@@ -1,0 +1,283 @@
+// `nasforge train` and `nasforge eval`, called as functions on a tiny
+// synthetic data set in the Fashion-MNIST file layout (8x8 images, 10 classes:
+// a fixed random template per class plus noise), and, when installed, on the
+// real Fashion-MNIST.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tensor/error.h"
+#include "tools/commands.h"
+
+namespace fs = std::filesystem;
+using nf::tools::Flags;
+using json = nlohmann::json;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ = std::string(base && *base ? base : "/tmp") + "/nf_cli_train_XXXXXX";
+    NF_CHECK(mkdtemp(templ.data()) != nullptr, "TempDir: mkdtemp failed for ", templ);
+    path = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
+void write_be32(std::ofstream& out, uint32_t v) {
+  const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  out.write(b, 4);
+}
+
+// Writes <prefix>-images-idx3-ubyte / <prefix>-labels-idx1-ubyte with n examples.
+void write_split(const fs::path& dir, const std::string& prefix, int n, const std::vector<std::vector<int>>& templates,
+                 std::mt19937& rng) {
+  constexpr int kSide = 8;
+  std::ofstream images(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary);
+  std::ofstream labels(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
+  write_be32(images, 0x803);
+  write_be32(images, uint32_t(n));
+  write_be32(images, kSide);
+  write_be32(images, kSide);
+  write_be32(labels, 0x801);
+  write_be32(labels, uint32_t(n));
+  std::normal_distribution<double> noise(0, 40);
+  for (int i = 0; i < n; ++i) {
+    const int label = i % 10;
+    labels.put(char(label));
+    for (int p = 0; p < kSide * kSide; ++p)
+      images.put(char(uint8_t(std::clamp(templates[label][p] + noise(rng), 0.0, 255.0))));
+  }
+}
+
+// A learnable 10-class data set: 400 training and 100 test examples.
+void write_synthetic(const fs::path& dir) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pixel(0, 255);
+  std::vector<std::vector<int>> templates(10, std::vector<int>(64));
+  for (auto& t : templates)
+    for (auto& p : t) p = pixel(rng);
+  write_split(dir, "train", 400, templates, rng);
+  write_split(dir, "t10k", 100, templates, rng);
+}
+
+struct Outcome {
+  int rc = -1;
+  std::string out;    // stdout
+  std::string error;  // the nf::Error message, if one was thrown
+};
+
+Outcome run(int (*cmd)(Flags&), const std::string& name, std::vector<std::string> args) {
+  Outcome r;
+  Flags flags(name, std::move(args));
+  testing::internal::CaptureStdout();
+  try {
+    r.rc = cmd(flags);
+  } catch (const nf::Error& e) {
+    r.error = e.what();
+  }
+  r.out = testing::internal::GetCapturedStdout();
+  return r;
+}
+
+std::vector<json> read_metrics(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
+class CliTrain : public testing::Test {
+ protected:
+  void SetUp() override { write_synthetic(data.path); }
+  std::vector<std::string> base_args(const std::string& model = "mlp") const {
+    return {"--model", model, "--data", "fashion-mnist", "--data-dir", data.path.string(), "--batch-size", "32",
+            "--seed", "3", "--out", (runs.path / model).string()};
+  }
+  TempDir data, runs;
+};
+
+}  // namespace
+
+TEST_F(CliTrain, WritesConfigMetricsAndCheckpointThenResumeAppends) {
+  auto args = base_args();
+  args.insert(args.end(), {"--epochs", "1", "--limit", "200", "--val-fraction", "0.25", "--lr", "0.05"});
+  Outcome first = run(nf::tools::cmd_train, "train", args);
+  ASSERT_EQ(first.rc, 0) << first.error;
+  const fs::path dir = runs.path / "mlp";
+  EXPECT_TRUE(fs::exists(dir / "checkpoint.safetensors"));
+  EXPECT_NE(first.out.find("epoch 1/1"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("test accuracy: "), std::string::npos) << first.out;
+
+  std::ifstream config_in(dir / "config.json");
+  json config = json::parse(config_in);
+  EXPECT_EQ(config["model"], "mlp");
+  EXPECT_EQ(config["limit"], 200);
+  EXPECT_EQ(config["lr"], 0.05);
+  EXPECT_EQ(config["optimizer"], "sgd");
+
+  auto metrics = read_metrics(dir / "metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 1u);
+  for (const char* key : {"epoch", "train_loss", "train_acc", "val_acc", "test_acc", "lr", "seconds", "images_per_sec"})
+    EXPECT_TRUE(metrics[0].contains(key)) << key << " missing in " << metrics[0].dump();
+  EXPECT_EQ(metrics[0]["epoch"], 1);
+  EXPECT_DOUBLE_EQ(metrics[0]["lr"].get<double>(), 0.05);
+
+  // Resume with only --out, --resume and a larger epoch count: epoch 2 is appended.
+  Outcome second = run(nf::tools::cmd_train, "train", {"--out", dir.string(), "--resume", "--epochs", "2"});
+  ASSERT_EQ(second.rc, 0) << second.error;
+  EXPECT_NE(second.out.find("resuming"), std::string::npos) << second.out;
+  EXPECT_EQ(second.out.find("epoch 1/2"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("epoch 2/2"), std::string::npos) << second.out;
+  metrics = read_metrics(dir / "metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(metrics[1]["epoch"], 2);
+  // Cosine over 2 epochs: epoch 2 runs at lr 0.05 * (1 + cos(pi / 2)) / 2.
+  EXPECT_NEAR(metrics[1]["lr"].get<double>(), 0.025, 1e-12);
+  // The synthetic classes are well separated: two epochs learn them.
+  EXPECT_GE(metrics[1]["test_acc"].get<double>(), 0.8);
+
+  // eval rebuilds the model from config.json and reproduces the last test accuracy.
+  Outcome eval = run(nf::tools::cmd_eval, "eval", {"--checkpoint", dir.string()});
+  ASSERT_EQ(eval.rc, 0) << eval.error;
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "test accuracy %.2f%%", 100.0 * metrics[1]["test_acc"].get<double>());
+  EXPECT_NE(eval.out.find(expected), std::string::npos) << eval.out << " (expected " << expected << ")";
+  EXPECT_NE(eval.out.find("after 2 epochs"), std::string::npos) << eval.out;
+
+  // The run is complete: resuming again trains nothing and re-reports the accuracy.
+  Outcome again = run(nf::tools::cmd_train, "train", {"--out", dir.string(), "--resume"});
+  ASSERT_EQ(again.rc, 0) << again.error;
+  EXPECT_NE(again.out.find("already trained"), std::string::npos) << again.out;
+  EXPECT_EQ(read_metrics(dir / "metrics.jsonl").size(), 2u);
+}
+
+TEST_F(CliTrain, ResumeRefusesDifferentSettingsAndFreshRunRefusesExistingRun) {
+  auto args = base_args();
+  args.insert(args.end(), {"--epochs", "1", "--limit", "64", "--lr", "0.05"});
+  ASSERT_EQ(run(nf::tools::cmd_train, "train", args).rc, 0);
+  const std::string dir = (runs.path / "mlp").string();
+
+  Outcome changed = run(nf::tools::cmd_train, "train", {"--out", dir, "--resume", "--lr", "0.1"});
+  EXPECT_NE(changed.error.find("--resume: --lr 0.1 differs from 0.05"), std::string::npos) << changed.error;
+  Outcome model = run(nf::tools::cmd_train, "train", {"--out", dir, "--resume", "--model", "cnn"});
+  EXPECT_NE(model.error.find("--model \"cnn\" differs"), std::string::npos) << model.error;
+
+  Outcome fresh = run(nf::tools::cmd_train, "train", args);
+  EXPECT_NE(fresh.error.find("already holds a run"), std::string::npos) << fresh.error;
+
+  Outcome nothing = run(nf::tools::cmd_train, "train", {"--out", (runs.path / "none").string(), "--resume"});
+  EXPECT_NE(nothing.error.find("no config.json"), std::string::npos) << nothing.error;
+}
+
+TEST_F(CliTrain, CnnAndResnetTrainOneEpoch) {
+  for (const char* model : {"cnn", "resnet"}) {
+    auto args = base_args(model);
+    args.insert(args.end(), {"--epochs", "1", "--limit", "96", "--optimizer", "adam", "--lr", "0.001"});
+    Outcome r = run(nf::tools::cmd_train, "train", args);
+    ASSERT_EQ(r.rc, 0) << model << ": " << r.error;
+    EXPECT_EQ(read_metrics(runs.path / model / "metrics.jsonl").size(), 1u) << model;
+    Outcome eval = run(nf::tools::cmd_eval, "eval",
+                   {"--checkpoint", (runs.path / model / "checkpoint.safetensors").string(), "--batch-size", "7"});
+    ASSERT_EQ(eval.rc, 0) << model << ": " << eval.error;
+    EXPECT_NE(eval.out.find("test accuracy"), std::string::npos) << eval.out;
+  }
+}
+
+TEST_F(CliTrain, BadFlagsAreErrorsNamingTheFlag) {
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--data-dir", data.path.string(), "--out", (runs.path / "mlp").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(nf::tools::cmd_train, "train", args).error;
+  };
+  EXPECT_NE(with({"--bogus", "1"}).find("unknown flag --bogus"), std::string::npos);
+  EXPECT_NE(with({"--model", "vgg"}).find("--model must be mlp, cnn or resnet, got 'vgg'"), std::string::npos);
+  EXPECT_NE(with({"--optimizer", "rmsprop"}).find("--optimizer must be sgd or adam"), std::string::npos);
+  EXPECT_NE(with({"--epochs", "0"}).find("--epochs must be in [1, "), std::string::npos);
+  EXPECT_NE(with({"--data", "mnist"}).find("--data must be fashion-mnist, cifar10 or folder:PATH"), std::string::npos);
+  EXPECT_NE(run(nf::tools::cmd_train, "train", {"--epochs", "1"}).error.find("--out DIR is required"),
+            std::string::npos);
+  EXPECT_NE(run(nf::tools::cmd_eval, "eval", {"--checkpoint", (runs.path / "nope").string()})
+                .error.find("no checkpoint at"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(runs.path / "mlp")) << "a rejected command must not create its run directory";
+}
+
+TEST_F(CliTrain, MissingDataNamesTheDirectoryAndTheFix) {
+  const std::string missing = (data.path / "absent").string();
+  Outcome r = run(nf::tools::cmd_train, "train", {"--data-dir", missing, "--out", (runs.path / "x").string()});
+  EXPECT_EQ(r.error, "nasforge train: Fashion-MNIST not found in " + missing +
+                         " (install the Debian package dataset-fashion-mnist, or pass --data-dir DIR)");
+  Outcome cifar = run(nf::tools::cmd_train, "train", {"--data", "cifar10", "--out", (runs.path / "x").string()});
+  EXPECT_NE(cifar.error.find("--data cifar10 needs --data-dir DIR"), std::string::npos) << cifar.error;
+  Outcome folder = run(nf::tools::cmd_train, "train", {"--data", "folder:" + missing, "--out", (runs.path / "x").string()});
+  EXPECT_NE(folder.error.find("needs PATH/train and PATH/test"), std::string::npos) << folder.error;
+}
+
+// A learning rate of 100 makes the loss non-finite within a few steps (epoch 2
+// batch 3 with this seed); the error names where, and the last completed
+// epoch's checkpoint and metrics stay as they were.
+TEST_F(CliTrain, DivergingLossStopsNamingEpochAndBatch) {
+  const fs::path dir = runs.path / "wild";
+  Outcome r = run(nf::tools::cmd_train, "train",
+                  {"--model", "mlp", "--data-dir", data.path.string(), "--epochs", "3", "--limit", "128",
+                   "--batch-size", "32", "--lr", "100", "--weight-decay", "0", "--out", dir.string()});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.error, m, std::regex("^nasforge train: loss became -?(nan|inf) at epoch (\\d) batch \\d/4; ")))
+      << r.error;
+  const int epoch = std::stoi(m[2]);
+  EXPECT_EQ(read_metrics(dir / "metrics.jsonl").size(), size_t(epoch - 1));
+  if (epoch == 1) {
+    EXPECT_NE(r.error.find("no checkpoint was written"), std::string::npos) << r.error;
+    EXPECT_FALSE(fs::exists(dir / "checkpoint.safetensors"));
+  } else {
+    EXPECT_NE(r.error.find("the checkpoint of epoch " + std::to_string(epoch - 1) + " is kept in " + dir.string()),
+              std::string::npos)
+        << r.error;
+    EXPECT_TRUE(fs::exists(dir / "checkpoint.safetensors"));
+  }
+}
+
+TEST(CliTrainHelp, ListsTheFlags) {
+  for (auto cmd : {nf::tools::cmd_train, nf::tools::cmd_eval}) {
+    Outcome r = run(cmd, "x", {"--help"});
+    EXPECT_EQ(r.rc, 0);
+    EXPECT_NE(r.out.find("usage: nasforge"), std::string::npos);
+    EXPECT_NE(r.out.find("--data-dir"), std::string::npos);
+  }
+  Outcome train = run(nf::tools::cmd_train, "train", {"--help"});
+  for (const char* flag : {"--model", "--epochs", "--batch-size", "--lr", "--optimizer", "--weight-decay", "--seed",
+                           "--out", "--resume", "--limit", "--val-fraction"})
+    EXPECT_NE(train.out.find(flag), std::string::npos) << flag;
+}
+
+// The real data set: an MLP on 5000 training images for one epoch (about 80%
+// seen, 2 s of CPU).
+TEST(CliTrainFashionMnist, MlpReaches75PercentOnASubsetInOneEpoch) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(dir + "/train-images-idx3-ubyte.gz") && !fs::exists(dir + "/train-images-idx3-ubyte"))
+    GTEST_SKIP() << "Fashion-MNIST is not installed in " << dir << " (Debian package dataset-fashion-mnist)";
+  TempDir runs;
+  Outcome r = run(nf::tools::cmd_train, "train",
+              {"--model", "mlp", "--data", "fashion-mnist", "--data-dir", dir, "--epochs", "1", "--limit", "5000",
+               "--batch-size", "32", "--optimizer", "adam", "--lr", "0.001", "--out", (runs.path / "fm").string()});
+  ASSERT_EQ(r.rc, 0) << r.error;
+  std::printf("%s", r.out.c_str());
+  auto metrics = read_metrics(runs.path / "fm" / "metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_GE(metrics[0]["test_acc"].get<double>(), 0.75) << r.out;
+}

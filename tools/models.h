@@ -1,0 +1,48 @@
+// The built-in models and data sets of `nasforge train` / `nasforge eval`,
+// shared so that eval rebuilds exactly what train saved.
+//
+// Models (input [N,C,H,W] -> logits [N,classes]):
+//   mlp     flatten - 512 - ReLU - 256 - ReLU - classes
+//   cnn     (conv3x3-BN-ReLU) x2 at 32 ch, maxpool, x2 at 64 ch, maxpool, flatten, linear
+//   resnet  conv3x3(16)-BN-ReLU stem, BasicBlocks at 16/32/64 channels
+//           (strides 1/2/2), global average pool, linear
+// Data specs: "fashion-mnist", "cifar10", "folder:PATH" (PATH/train and
+// PATH/test, each an image folder of class sub-folders).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "data/dataset.h"
+#include "data/transforms.h"
+#include "nn/module.h"
+#include "tensor/shape.h"
+
+namespace nf::tools {
+
+// Builds model `name` for images [C,H,W] = image_shape; throws for an unknown name.
+std::shared_ptr<nn::Module> make_model(const std::string& name, const Shape& image_shape,
+                                       int64_t classes);
+bool is_model_name(const std::string& name);
+
+// Throws nf::Error for a malformed spec (message prefixed "nasforge <command>: ").
+void check_data_spec(const std::string& command, const std::string& spec);
+// The train or test split of a data set. When the files are missing the error
+// is one line naming the directory looked in and how to fix it.
+std::shared_ptr<data::TensorDataset> load_data(const std::string& command, const std::string& spec,
+                                               const std::string& data_dir, bool train);
+// Per-batch input transforms: normalisation by the data set's channel
+// statistics, plus (for training on CIFAR-10) random crop and flip.
+data::Transform eval_transform(const std::string& spec);
+data::Transform train_transform(const std::string& spec);
+
+struct EvalResult {
+  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;  // fraction correct
+  int64_t count = 0;    // examples seen
+};
+// Evaluates `net` in eval mode without recording a graph (restores train mode after).
+EvalResult evaluate(nn::Module& net, std::shared_ptr<const data::Dataset> set,
+                    const data::Transform& transform, int64_t batch_size);
+
+}  // namespace nf::tools
