@@ -47,8 +47,8 @@ std::string describe(const PoolCase& c) {
 
 std::vector<PoolCase> cases() {
   std::vector<PoolCase> v;
-  for (int64_t k : {2, 3})
-    for (int64_t s : {1, 2})
+  for (int64_t k : {2, 3, 5})
+    for (int64_t s : {1, 2, 3})
       for (int64_t pad : {0, 1}) {
         v.push_back({{1, 2, 5, 7}, pool(k, s, pad)});
         v.push_back({{3, 3, 9, 6}, pool(k, s, pad)});
