@@ -3,11 +3,14 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "autograd/grad_mode.h"
 #include "nas/genotype_json.h"
 #include "nas/space_darts.h"
 #include "nas/space_macro.h"
 #include "nas/space_nb201.h"
+#include "nn/mac_counter.h"
 #include "tensor/error.h"
+#include "tensor/factory.h"
 
 namespace nf::nas {
 
@@ -26,8 +29,8 @@ void SearchSpace::check_tokens(std::span<const int> tokens) const {
              decisions_[i].name, ") is ", tokens[i], ", expected 0..", decisions_[i].num_options() - 1);
 }
 
-void SearchSpace::check_space(const Genotype& g) const {
-  NF_CHECK(space_name(g) == name(), name(), " space: encode: expected a ", name(), " genotype, got a ", space_name(g),
+void SearchSpace::check_space(const Genotype& g, std::string_view op) const {
+  NF_CHECK(space_name(g) == name(), name(), " space: ", op, ": expected a ", name(), " genotype, got a ", space_name(g),
            " one");
 }
 
@@ -96,5 +99,23 @@ std::unique_ptr<SearchSpace> make_space(const nlohmann::json& config) {
   }
   detail::json_fail(what, "space", "unknown space \"" + space + "\" (expected darts, nb201 or macro)");
 }
+
+Cost measure_cost(nn::Module& net, const std::vector<int64_t>& image_shape) {
+  NF_CHECK(image_shape.size() == 3, "measure_cost: image shape must be [C, H, W]");
+  Cost c;
+  c.params = net.parameter_count();
+  const bool was_training = net.is_training();
+  net.eval();  // BatchNorm on running statistics: one image is a valid batch
+  {
+    autograd::NoGradGuard no_grad;
+    nn::MacCounter counter;
+    net.forward(zeros({1, image_shape[0], image_shape[1], image_shape[2]}));
+    c.macs = counter.macs();
+  }
+  net.train(was_training);
+  return c;
+}
+
+Cost SearchSpace::cost(const Genotype& g, const NetworkConfig& cfg) const { return measure_cost(*build(g, cfg), cfg.image_shape); }
 
 }  // namespace nf::nas

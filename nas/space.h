@@ -7,9 +7,8 @@
 // changing one token gives a different genotype (mutate), and the number of
 // genotypes is the product of the option counts (size).
 //
-// Later (with nn/): `build(g, config) -> std::shared_ptr<nn::Module>` and
-// `cost(g) -> {params, flops}` join as further virtuals of this class; the
-// per-space subclasses (nas/space_*.h) are where they will be implemented.
+// build() turns a genotype into a trainable nn::Module (input [N, C, H, W] ->
+// logits [N, classes]); cost() measures what it builds.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -21,6 +20,8 @@
 #include <vector>
 
 #include "nas/genotype.h"
+#include "nas/network.h"
+#include "nn/module.h"
 #include "tensor/random.h"
 
 namespace nf::nas {
@@ -65,16 +66,33 @@ class SearchSpace {
   virtual Genotype mutate(const Genotype& g, Generator& gen) const;
   virtual SpaceSize size() const;
 
+  // A freshly initialised network for g, in training mode (weights drawn from
+  // the global generator: seed it with manual_seed for a reproducible network).
+  // Each space's header (nas/network_<space>.h) describes its network and
+  // parameter names. Throws nf::Error when g is not a genotype of this space or
+  // cfg does not suit it.
+  virtual std::shared_ptr<nn::Module> build(const Genotype& g, const NetworkConfig& cfg) const = 0;
+  // Parameters and multiply-accumulates of build(g, cfg): the MACs of one
+  // eval-mode forward pass of one zero image [1, C, H, W] without grad (convs
+  // and linear layers; see nn/mac_counter.h). Builds the network, so it draws
+  // from the global generator.
+  Cost cost(const Genotype& g, const NetworkConfig& cfg) const;
+
  protected:
   explicit SearchSpace(std::vector<Decision> decisions);
   // The token-vector checks every decode() starts with.
   void check_tokens(std::span<const int> tokens) const;
-  // The held genotype's space tag must be name(); every encode() starts with this.
-  void check_space(const Genotype& g) const;
+  // The held genotype's space tag must be name(); every encode() and build()
+  // starts with this. `op` names the caller in the message.
+  void check_space(const Genotype& g, std::string_view op = "encode") const;
 
  private:
   std::vector<Decision> decisions_;
 };
+
+// Parameters of `net`, and the multiply-accumulates of one eval-mode forward
+// pass of a zero image of shape image_shape [C, H, W] (net's mode is restored).
+Cost measure_cost(nn::Module& net, const std::vector<int64_t>& image_shape);
 
 // A space from its config (see each space's header for its options); throws nf::Error
 // naming the field on a bad config ("space config: <field>: <problem>").

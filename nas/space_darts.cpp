@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nas/network_darts.h"
 #include "tensor/error.h"
 
 namespace nf::nas {
@@ -63,6 +64,17 @@ Tokens DartsSpace::encode(const Genotype& genotype) const {
     }
   }
   return tokens;
+}
+
+std::shared_ptr<nn::Module> DartsSpace::build(const Genotype& genotype, const NetworkConfig& cfg) const {
+  check_space(genotype, "build");
+  const DartsGenotype& g = std::get<DartsGenotype>(genotype);
+  if (!options_.include_none)
+    for (auto [cell, name] : {std::pair{&g.normal, "normal"}, std::pair{&g.reduce, "reduce"}})
+      for (int e = 0; e < DartsCell::kEdges; ++e)
+        NF_CHECK(cell->edges[e].op != DartsOp::none, "darts space: build: ", name, "[", e,
+                 "] uses op 'none', which this space excludes (include_none=false)");
+  return std::make_shared<DartsNetworkImpl>(g, cfg);
 }
 
 }  // namespace nf::nas

@@ -26,6 +26,8 @@ class DartsSpace final : public SearchSpace {
   nlohmann::json config() const override;
   Genotype decode(std::span<const int> tokens) const override;
   Tokens encode(const Genotype& g) const override;
+  // The network of nas/network_darts.h.
+  std::shared_ptr<nn::Module> build(const Genotype& g, const NetworkConfig& cfg) const override;
   const Options& options() const { return options_; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nas/network_macro.h"
 #include "tensor/error.h"
 
 namespace nf::nas {
@@ -81,6 +82,16 @@ Tokens MacroSpace::encode(const Genotype& genotype) const {
     for (int j = 0; j + 2 <= i; ++j) tokens.push_back(static_cast<int>(layer.skips >> j & 1));
   }
   return tokens;
+}
+
+std::shared_ptr<nn::Module> MacroSpace::build(const Genotype& genotype, const NetworkConfig& cfg) const {
+  check_space(genotype, "build");
+  const MacroGenotype& g = std::get<MacroGenotype>(genotype);
+  NF_CHECK(static_cast<int>(g.layers.size()) == options_.num_layers, "macro space: build: the genotype has ",
+           g.layers.size(), " layers, this space has ", options_.num_layers);
+  // Without searched strides, the network reduces with its fixed pools (and
+  // rejects a stride-2 layer); with them, the strided layers reduce.
+  return std::make_shared<MacroNetworkImpl>(g, cfg, /*fixed_pools=*/!options_.search_strides);
 }
 
 }  // namespace nf::nas

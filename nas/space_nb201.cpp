@@ -1,5 +1,7 @@
 #include "nas/space_nb201.h"
 
+#include "nas/network_nb201.h"
+
 namespace nf::nas {
 
 namespace {
@@ -31,6 +33,11 @@ Tokens Nb201Space::encode(const Genotype& genotype) const {
   Tokens tokens;
   for (Nb201Op op : g.ops) tokens.push_back(static_cast<int>(op));
   return tokens;
+}
+
+std::shared_ptr<nn::Module> Nb201Space::build(const Genotype& genotype, const NetworkConfig& cfg) const {
+  check_space(genotype, "build");
+  return std::make_shared<Nb201NetworkImpl>(std::get<Nb201Genotype>(genotype), cfg);
 }
 
 }  // namespace nf::nas

@@ -15,6 +15,8 @@ class Nb201Space final : public SearchSpace {
   std::string_view name() const override { return "nb201"; }
   Genotype decode(std::span<const int> tokens) const override;
   Tokens encode(const Genotype& g) const override;
+  // The network of nas/network_nb201.h.
+  std::shared_ptr<nn::Module> build(const Genotype& g, const NetworkConfig& cfg) const override;
 };
 
 }  // namespace nf::nas

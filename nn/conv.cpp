@@ -2,6 +2,7 @@
 
 #include "autograd/functions.h"
 #include "nn/init.h"
+#include "nn/mac_counter.h"
 #include "tensor/factory.h"
 
 namespace nf::nn {
@@ -25,7 +26,9 @@ Conv2dImpl::Conv2dImpl(int64_t in, int64_t out, int64_t k, Conv2dOptions o)
 Tensor Conv2dImpl::forward(const Tensor& x) {
   NF_CHECK(x.dim() == 4 && x.size(1) == in_channels, "Conv2d: expected input [N,", in_channels,
            ",H,W], got ", shape_str(x.shape()));
-  return conv2d(x, weight, bias, params_);
+  Tensor y = conv2d(x, weight, bias, params_);
+  if (MacCounter::active()) MacCounter::add(conv2d_macs(y.shape(), weight.shape()));
+  return y;
 }
 
 }  // namespace nf::nn

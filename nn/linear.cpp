@@ -2,6 +2,7 @@
 
 #include "autograd/functions.h"
 #include "nn/init.h"
+#include "nn/mac_counter.h"
 #include "tensor/factory.h"
 
 namespace nf::nn {
@@ -18,6 +19,7 @@ Tensor LinearImpl::forward(const Tensor& x) {
   NF_CHECK(x.dim() >= 1 && x.size(-1) == in_features, "Linear: input ", shape_str(x.shape()),
            " does not end in in_features=", in_features);
   Tensor y = matmul(x, weight.t());
+  if (MacCounter::active()) MacCounter::add(x.numel() / in_features * in_features * out_features);
   return bias.defined() ? y + bias : y;
 }
 

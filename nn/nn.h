@@ -14,6 +14,7 @@
 #include "nn/init.h"
 #include "nn/linear.h"
 #include "nn/loss.h"
+#include "nn/mac_counter.h"
 #include "nn/module.h"
 #include "nn/pool.h"
 #include "nn/rnn.h"

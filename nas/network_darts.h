@@ -1,0 +1,60 @@
+// The DARTS evaluation network (Liu et al. 2019; the reference NetworkCIFAR,
+// without the auxiliary head) for one genotype, with C = cfg.channels and
+// L = cfg.cells:
+//   stem: conv3x3(C_img -> 3C) - BN; both inputs of the first cell are the stem.
+//   cells 0..L-1: cell k reads the outputs of cells k-2 and k-1; cells L/3
+//     and 2L/3 (integer division) are reduction cells: stride 2, C doubled.
+//   global average pool, linear -> [N, classes].
+// Cell with C channels: preprocess0 = FactorizedReduce(C_prev_prev -> C) when
+// the previous cell reduced (its input is twice the size), else ReLU-conv1x1-BN;
+// preprocess1 = ReLU-conv1x1-BN(C_prev -> C). Node i (states 2..5) sums its two
+// ops; in a reduction cell an op reading state 0 or 1 has stride 2 (skip_connect
+// with stride 2 is FactorizedReduce). Output = concat of states 2..5: [N, 4C, ...].
+// Ops are built with affine BN, as in the reference's final network. In
+// training mode every op except the identity is followed by drop-path with
+// probability drop_path_prob (cfg.drop_path to start; a trainer may schedule it).
+// Odd sizes halve rounding up (28 -> 14 -> 7 -> 4).
+// Parameter names follow the reference: "stem.0.weight",
+// "cells.3.preprocess0.op.1.weight", "cells.3._ops.5.op.1.weight", "classifier.weight".
+#pragma once
+#include <array>
+#include <memory>
+
+#include "nas/genotype_darts.h"
+#include "nas/network.h"
+#include "nn/container.h"
+#include "nn/linear.h"
+#include "nn/module.h"
+
+namespace nf::nas {
+
+class DartsCellImpl : public nn::Module {
+ public:
+  DartsCellImpl(const DartsCell& cell, int64_t c_prev_prev, int64_t c_prev, int64_t c, bool reduction,
+                bool reduction_prev);
+  // s0 [N, c_prev_prev, 2H or H, ...], s1 [N, c_prev, H, W] -> [N, 4c, H or ceil(H/2), ...].
+  Tensor forward(const Tensor& s0, const Tensor& s1, double drop_path_prob);
+
+  const bool reduction;
+
+ private:
+  std::shared_ptr<nn::Module> preprocess0_, preprocess1_;
+  std::shared_ptr<nn::ModuleListImpl> ops_;
+  std::array<int, DartsCell::kEdges> inputs_{};
+  std::array<bool, DartsCell::kEdges> identity_{};  // drop-path skips these
+};
+
+class DartsNetworkImpl : public nn::Module {
+ public:
+  DartsNetworkImpl(const DartsGenotype& g, const NetworkConfig& cfg);
+  Tensor forward(const Tensor& x) override;  // [N, C_img, H, W] -> [N, classes]
+
+  double drop_path_prob;
+
+ private:
+  std::shared_ptr<nn::SequentialImpl> stem_;
+  std::shared_ptr<nn::ModuleListImpl> cells_;
+  std::shared_ptr<nn::LinearImpl> classifier_;
+};
+
+}  // namespace nf::nas
