@@ -1,6 +1,8 @@
 # nasforge front door. Everything goes through CMake in $(BUILD_DIR).
 #   make                 configure + build (Release)
 #   make test            install missing deps, build, run every test
+#   make search          install missing deps, build, run a ~10-minute NAS search
+#                        on Fashion-MNIST (results in runs/search-<date>/)
 #   make bench           + benchmark deps, build and run bench/ (JSON in results/bench/)
 #   make peers           the same shapes in PyTorch/OpenBLAS next to ours
 #   make install PREFIX=/opt/nasforge
@@ -12,6 +14,9 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
 RESULTS_DIR ?= results/bench
+# What `make search` runs: regularized evolution over NAS-Bench-201 cells.
+SEARCH_ARGS ?= --space nb201 --strategy evolution --budget 10m
+SEARCH_DIR ?= runs/search-$(shell date +%Y%m%d-%H%M%S)
 # The Debian python that python3-torch installs into (not a pyenv/venv one).
 PYTHON ?= /usr/bin/python3
 
@@ -58,6 +63,7 @@ install: build
 clean:
 	rm -rf $(BUILD_DIR)
 
-search:
-	@echo "make search: the NAS search (nasforge search) arrives with issue 5; there is nothing to run yet." >&2
-	@exit 1
+search: deps
+	$(CONFIGURE)
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target nasforge
+	OMP_WAIT_POLICY=passive $(BUILD_DIR)/nasforge search $(SEARCH_ARGS) --out $(SEARCH_DIR)

@@ -61,7 +61,8 @@ int cmd_eval(Flags& flags) {
 
   auto test_set = load_data("eval", spec, data_dir, false);
   const Shape image_shape(test_set->images().shape().begin() + 1, test_set->images().shape().end());
-  auto net = make_model(model, image_shape, test_set->num_classes());
+  auto net = model == "genotype" ? make_architecture(config.at("architecture"), image_shape, test_set->num_classes())
+                                 : make_model(model, image_shape, test_set->num_classes());
   auto meta = nn::load_state(ckpt.string(), *net);
   const EvalResult r = evaluate(*net, test_set, eval_transform(spec), batch_size);
   const auto epoch = meta.find("epoch");

@@ -34,6 +34,10 @@ namespace {
 const char* kHelp =
     "usage: nasforge train --out DIR [flags]\n"
     "  --model mlp|cnn|resnet      network (default cnn)\n"
+    "  --genotype FILE             train a searched architecture instead: an experiment's\n"
+    "                              best.json (nasforge search) or a genotype JSON\n"
+    "  --channels C, --cells N     its network size (default: as searched)\n"
+    "  --drop-path P               its drop-path probability (darts space; default 0)\n"
     "  --data SPEC                 fashion-mnist (default), cifar10 or folder:PATH\n"
     "                              (PATH/train and PATH/test with one folder per class)\n"
     "  --data-dir DIR              where the data set lies (Fashion-MNIST default:\n"
@@ -58,12 +62,15 @@ struct TrainConfig {
   std::string model, data, data_dir, optimizer;
   int64_t epochs, batch_size, seed, limit;
   double lr, weight_decay, val_fraction;
+  json architecture;  // model "genotype" only: see tools/models.h
 
   json to_json() const {
-    return {{"model", model},   {"data", data},         {"data-dir", data_dir},
-            {"epochs", epochs}, {"batch-size", batch_size}, {"optimizer", optimizer},
-            {"lr", lr},         {"weight-decay", weight_decay}, {"seed", seed},
-            {"limit", limit},   {"val-fraction", val_fraction}};
+    json j = {{"model", model},   {"data", data},         {"data-dir", data_dir},
+              {"epochs", epochs}, {"batch-size", batch_size}, {"optimizer", optimizer},
+              {"lr", lr},         {"weight-decay", weight_decay}, {"seed", seed},
+              {"limit", limit},   {"val-fraction", val_fraction}};
+    if (model == "genotype") j["architecture"] = architecture;
+    return j;
   }
 };
 
@@ -87,8 +94,23 @@ TrainConfig read_flags(Flags& flags, const json& prev) {
     return prev.contains(key) && prev[key].is_number_integer() ? prev[key].get<int64_t>() : dflt;
   };
   TrainConfig c;
-  c.model = str("model", "cnn");
-  NF_CHECK(is_model_name(c.model), "nasforge train: --model must be mlp, cnn or resnet, got '", c.model, "'");
+  const std::string genotype = flags.text("genotype", "");
+  c.model = str("model", genotype.empty() ? "cnn" : "genotype");
+  if (!genotype.empty()) {
+    NF_CHECK(c.model == "genotype", "nasforge train: pass either --model or --genotype, not both");
+    c.architecture = read_architecture("train", genotype);
+  } else if (c.model == "genotype") {
+    NF_CHECK(prev.contains("architecture"), "nasforge train: config.json of the run has no architecture");
+    c.architecture = prev["architecture"];
+  } else {
+    NF_CHECK(is_model_name(c.model), "nasforge train: --model must be mlp, cnn or resnet, got '", c.model, "'");
+  }
+  if (c.model == "genotype") {
+    json& net = c.architecture["network"];
+    net["channels"] = flags.integer("channels", net.value("channels", int64_t{16}), 1, 4096);
+    net["cells"] = flags.integer("cells", net.value("cells", int64_t{1}), 1, 1000);
+    net["drop_path"] = flags.real("drop-path", net.value("drop_path", 0.0), 0, 0.99);
+  }
   c.data = str("data", "fashion-mnist");
   check_data_spec("train", c.data);
   c.data_dir = str("data-dir", "");
@@ -204,7 +226,8 @@ int cmd_train(Flags& flags) {
   }
 
   manual_seed(uint64_t(cfg.seed));
-  auto net = make_model(cfg.model, image_shape, full_train->num_classes());
+  auto net = cfg.model == "genotype" ? make_architecture(cfg.architecture, image_shape, full_train->num_classes())
+                                     : make_model(cfg.model, image_shape, full_train->num_classes());
   auto opt = make_optimizer(cfg, net->parameters());
   optim::CosineAnnealingLR schedule(*opt, cfg.epochs);
 
@@ -264,8 +287,7 @@ int cmd_train(Flags& flags) {
       opt->step();
       const int64_t n = y.size(0);
       loss_sum += l * double(n);
-      correct += int64_t(
-          raw::sum(raw::cast(raw::binary(BinaryOp::eq, raw::argmax(logits.detach(), 1), y), DType::i64)).item());
+      correct += nas::count_correct(logits, y);
       images += n;
       progress.update(batch, images, loss_sum, correct);
     }

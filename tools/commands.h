@@ -7,5 +7,6 @@ namespace nf::tools {
 int cmd_info(Flags& flags);
 int cmd_train(Flags& flags);
 int cmd_eval(Flags& flags);
+int cmd_search(Flags& flags);
 
 }  // namespace nf::tools

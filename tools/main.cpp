@@ -13,14 +13,16 @@ const char* kUsage =
     "commands:\n"
     "  info      build configuration, SIMD level, threads, devices\n"
     "  train     train a built-in model (mlp, cnn, resnet) on a data set\n"
-    "  eval      test accuracy of a trained checkpoint\n";
+    "  eval      test accuracy of a trained checkpoint\n"
+    "  search    neural architecture search (random, evolution, REINFORCE)\n";
 }
 
 int main(int argc, char** argv) {
   using namespace nf::tools;
   const std::map<std::string, int (*)(Flags&)> commands = {{"info", cmd_info},
                                                                {"train", cmd_train},
-                                                               {"eval", cmd_eval}};
+                                                               {"eval", cmd_eval},
+                                                               {"search", cmd_search}};
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;

@@ -1,18 +1,19 @@
 #include "tools/models.h"
 
 #include <filesystem>
+#include <fstream>
 #include <utility>
 #include <vector>
 
 #include "autograd/functions.h"
-#include "autograd/grad_mode.h"
 #include "data/cifar.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
-#include "data/loader.h"
+#include "nas/genotype.h"
+#include "nas/network.h"
+#include "nas/space.h"
 #include "nn/nn.h"
 #include "tensor/error.h"
-#include "tensor/ops.h"
 
 namespace nf::tools {
 
@@ -65,6 +66,33 @@ bool has_idx(const std::string& dir, const std::string& stem) {
 }
 
 }  // namespace
+
+nlohmann::json read_architecture(const std::string& command, const std::string& path) {
+  using json = nlohmann::json;
+  std::ifstream in(path);
+  NF_CHECK(in.good(), "nasforge ", command, ": cannot read --genotype ", path);
+  const json j = json::parse(in, nullptr, false);
+  NF_CHECK(!j.is_discarded() && j.is_object(), "nasforge ", command, ": --genotype ", path,
+           " is not a JSON object (expected an experiment's best.json or a genotype)");
+  try {
+    const bool wrapped = j.contains("genotype");  // best.json; else a bare genotype, whose "space" is its tag
+    const nas::Genotype genotype = (wrapped ? j["genotype"] : j).get<nas::Genotype>();
+    json space = wrapped && j.contains("space") ? j["space"] : json{{"space", std::string(nas::space_name(genotype))}};
+    const auto network = (wrapped ? j.value("network", json::object()) : json::object()).get<nas::NetworkConfig>();
+    nas::make_space(space)->encode(genotype);  // the genotype must belong to the space
+    return {{"space", space}, {"genotype", genotype}, {"network", network}};
+  } catch (const nf::Error& e) {
+    NF_FAIL("nasforge ", command, ": --genotype ", path, ": ", e.what());
+  }
+}
+
+std::shared_ptr<nn::Module> make_architecture(const nlohmann::json& architecture, const Shape& image_shape,
+                                              int64_t classes) {
+  auto network = architecture.at("network").get<nas::NetworkConfig>();
+  network.image_shape.assign(image_shape.begin(), image_shape.end());
+  network.num_classes = classes;
+  return nas::make_space(architecture.at("space"))->build(architecture.at("genotype").get<nas::Genotype>(), network);
+}
 
 bool is_model_name(const std::string& name) { return name == "mlp" || name == "cnn" || name == "resnet"; }
 
@@ -129,31 +157,6 @@ data::Transform train_transform(const std::string& spec) {
   if (spec != "cifar10") return eval_transform(spec);
   return data::transforms::Compose(
       {data::transforms::RandomCrop(32, 4), data::transforms::RandomHorizontalFlip(), eval_transform(spec)});
-}
-
-EvalResult evaluate(nn::Module& net, std::shared_ptr<const data::Dataset> set, const data::Transform& transform,
-                    int64_t batch_size) {
-  autograd::NoGradGuard no_grad;
-  const bool was_training = net.is_training();
-  net.eval();
-  data::DataLoader loader(std::move(set), {.batch_size = batch_size, .shuffle = false, .transform = transform});
-  double loss_sum = 0, correct = 0;
-  int64_t count = 0;
-  for (auto& [x, y] : loader) {
-    Tensor logits = net.forward(x);
-    const int64_t n = y.size(0);
-    loss_sum += nn::cross_entropy(logits, y).item() * double(n);
-    correct += raw::sum(raw::cast(raw::binary(BinaryOp::eq, raw::argmax(logits, 1), y), DType::i64)).item();
-    count += n;
-  }
-  net.train(was_training);
-  EvalResult r;
-  r.count = count;
-  if (count > 0) {
-    r.loss = loss_sum / double(count);
-    r.accuracy = correct / double(count);
-  }
-  return r;
 }
 
 }  // namespace nf::tools

@@ -11,10 +11,12 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "data/dataset.h"
 #include "data/transforms.h"
+#include "nas/training.h"
 #include "nn/module.h"
 #include "tensor/shape.h"
 
@@ -24,6 +26,18 @@ namespace nf::tools {
 std::shared_ptr<nn::Module> make_model(const std::string& name, const Shape& image_shape,
                                        int64_t classes);
 bool is_model_name(const std::string& name);
+
+// A searched architecture, as `nasforge train --genotype` stores it in a run's
+// config.json: {"space": <space config>, "genotype": <genotype JSON>,
+// "network": <nas::NetworkConfig JSON>}.
+// read_architecture reads one from `path`: an experiment's best.json (any JSON
+// object with "genotype", optionally "space" and "network"), or a bare genotype
+// JSON (its space then gets default options). Errors name the file and field.
+nlohmann::json read_architecture(const std::string& command, const std::string& path);
+// Builds it for images [C,H,W] = image_shape and `classes` (which replace the
+// network config's own).
+std::shared_ptr<nn::Module> make_architecture(const nlohmann::json& architecture, const Shape& image_shape,
+                                              int64_t classes);
 
 // Throws nf::Error for a malformed spec (message prefixed "nasforge <command>: ").
 void check_data_spec(const std::string& command, const std::string& spec);
@@ -36,13 +50,8 @@ std::shared_ptr<data::TensorDataset> load_data(const std::string& command, const
 data::Transform eval_transform(const std::string& spec);
 data::Transform train_transform(const std::string& spec);
 
-struct EvalResult {
-  double loss = 0;      // mean cross-entropy
-  double accuracy = 0;  // fraction correct
-  int64_t count = 0;    // examples seen
-};
-// Evaluates `net` in eval mode without recording a graph (restores train mode after).
-EvalResult evaluate(nn::Module& net, std::shared_ptr<const data::Dataset> set,
-                    const data::Transform& transform, int64_t batch_size);
+// The evaluation loop lives with the training loop in nas/training.h.
+using nas::EvalResult;
+using nas::evaluate;
 
 }  // namespace nf::tools
