@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""Runs nasforge's GEMM and conv benchmarks and the same shapes in PyTorch (CPU)
-and NumPy/OpenBLAS, in one process run, and prints GFLOP/s side by side, so the
-noise of a shared machine hits every column alike.
+"""Runs nasforge's GEMM, conv and training-step benchmarks and the same cases in
+PyTorch (CPU) and NumPy/OpenBLAS, in one process run, and prints them side by
+side (GFLOP/s, or images/s for the training steps), so the noise of a shared
+machine hits every column alike.
 
-The shapes come from the benchmark names (bench_gemm.cpp: sgemm/M<m>_N<n>_K<k>;
-bench_conv.cpp: conv2d_<pass>/C<c>_H<h>_k<k>_d<d>_g<g>), so they live in one place.
+The cases come from the benchmark names (bench_gemm.cpp: sgemm/M<m>_N<n>_K<k>;
+bench_conv.cpp: conv2d_<pass>/C<c>_H<h>_k<k>_d<d>_g<g>; bench_train.cpp:
+train/<model>_<step|forward>_B<batch>), so they live in one place.
 Every side uses the same number of threads (--threads, default: all cores).
-Usage: run_peers.py [--build-dir build] [--filter REGEX] [--min-time 0.5] [--threads N]
+--filter selects benchmarks by name (e.g. --filter train: the training group
+only); --group skips whole executables (e.g. --group train needs only bench_train built).
+Each case is measured ours-then-peers, case by case, so a burst of load from
+other jobs hits both sides of a row; --rounds N repeats that N times and keeps
+each side's best round (the least disturbed one).
+Usage: run_peers.py [--build-dir build] [--filter REGEX] [--group gemm,conv,train]
+                    [--min-time 0.5] [--threads N] [--rounds 1]
 """
 import argparse
 import json
@@ -18,15 +26,24 @@ import time
 from pathlib import Path
 
 CONV_BATCH = 64  # bench_conv.cpp's kBatch
+TRAIN_CLASSES = 10  # bench_train.cpp: Fashion-MNIST shape [B,1,28,28], 10 classes
 
 
-def ours(binary, regex, min_time):
-    """{benchmark name: GFLOP/s} from one nasforge benchmark executable."""
-    out = subprocess.run([str(binary), f"--benchmark_filter={regex}", "--benchmark_format=json",
+def listed(binary, regex):
+    """Names of the benchmarks of one executable that match regex (Google Benchmark's
+    own names, with their /real_time suffix)."""
+    out = subprocess.run([str(binary), f"--benchmark_filter={regex}", "--benchmark_list_tests=true"],
+                         check=True, capture_output=True, text=True, env=os.environ).stdout
+    return out.split()  # nothing matched: empty (the complaint goes to stderr)
+
+
+def ours(binary, name, min_time, counter, scale):
+    """counter / scale of the one benchmark `name` of a nasforge benchmark executable."""
+    out = subprocess.run([str(binary), f"--benchmark_filter=^{name}$", "--benchmark_format=json",
                           f"--benchmark_min_time={min_time}"],
                          check=True, capture_output=True, text=True, env=os.environ).stdout
-    return {b["name"].removesuffix("/real_time"): b["FLOP/s"] / 1e9
-            for b in json.loads(out)["benchmarks"]}
+    (b,) = json.loads(out)["benchmarks"]
+    return b[counter] / scale
 
 
 def rate(fn, flops, min_time):
@@ -39,6 +56,19 @@ def rate(fn, flops, min_time):
         dt = time.perf_counter() - t0
         best, spent = min(best, dt), spent + dt
     return flops / best / 1e9
+
+
+def mean_rate(fn, items, min_time):
+    """items/s of fn() averaged over calls lasting about min_time in all (after two
+    warm-up calls), like Google Benchmark's mean over its iterations."""
+    fn(), fn()
+    calls, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        spent = time.perf_counter() - t0
+        if spent >= min_time:
+            return items * calls / spent
 
 
 def gemm_peers(name, min_time):
@@ -71,13 +101,68 @@ def conv_peers(name, min_time):
     return {"torch": rate(fn, flops, min_time)}
 
 
+def make_model(name):
+    """tools/models.cpp's built-in models for [1,28,28] images, layer by layer."""
+    nn = torch.nn
+    if name == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                             nn.Linear(256, TRAIN_CLASSES))
+
+    def conv_bn_relu(i, o):  # conv3x3 pad 1 without bias, BN (affine, eps 1e-5, momentum 0.1), ReLU
+        return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU())
+    assert name == "cnn", name
+    return nn.Sequential(conv_bn_relu(1, 32), conv_bn_relu(32, 32), nn.MaxPool2d(2), conv_bn_relu(32, 64),
+                         conv_bn_relu(64, 64), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(64 * 7 * 7, TRAIN_CLASSES))
+
+
+def train_peers(name, min_time):
+    model, kind, batch = re.fullmatch(r"train/(\w+?)_(step|forward)_B(\d+)", name).groups()
+    batch = int(batch)
+    torch.manual_seed(0)
+    net = make_model(model)
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(batch, 1, 28, 28, generator=gen)
+    y = torch.randint(TRAIN_CLASSES, (batch,), generator=gen)
+    if kind == "step":  # cmd_train.cpp's step: SGD momentum 0.9, weight decay 5e-4, loss read every step
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+        def fn():
+            opt.zero_grad(set_to_none=True)  # as ours: gradients dropped, not zeroed
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+            loss.item()
+            loss.backward()
+            opt.step()
+    else:
+        net.eval()
+
+        def fn():
+            with torch.no_grad():
+                net(x)
+    return {"torch": mean_rate(fn, batch, min_time)}
+
+
+# (group, executable, peers, Google Benchmark counter, scale, unit)
+GROUPS = (("gemm", "bench_gemm", gemm_peers, "FLOP/s", 1e9, "GFLOP/s"),
+          ("conv", "bench_conv", conv_peers, "FLOP/s", 1e9, "GFLOP/s"),
+          ("train", "bench_train", train_peers, "items_per_second", 1.0, "images/s"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--filter", default=".", help="regex over benchmark names")
+    ap.add_argument("--group", default="gemm,conv,train",
+                    help="comma-separated executables to run: gemm, conv, train")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per measurement")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every side")
+    ap.add_argument("--rounds", type=int, default=1, help="measure each case N times, keep each side's best")
     args = ap.parse_args()
+    groups = args.group.split(",")
+    unknown = set(groups) - {g[0] for g in GROUPS}
+    if unknown:
+        sys.exit(f"run_peers: unknown --group {','.join(sorted(unknown))} (valid: gemm, conv, train)")
     # Before numpy/torch load: OpenBLAS and OpenMP read these once.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(args.threads)
@@ -87,15 +172,24 @@ def main():
     torch.set_num_threads(args.threads)
     bench_dir = Path(args.build_dir) / "bench"
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}")
-    print(f"{'benchmark':44} {'nasforge':>9} {'torch':>9} {'openblas':>9}  ours/torch")
-    for exe, peers in (("bench_gemm", gemm_peers), ("bench_conv", conv_peers)):
+    unit_shown = None
+    for group, exe, peers, counter, scale, unit in GROUPS:
+        if group not in groups:
+            continue
         binary = bench_dir / exe
         if not binary.exists():
-            sys.exit(f"run_peers: {binary} not built (make bench-build)")
-        for name, gflops in ours(binary, args.filter, args.min_time).items():
-            p = peers(name, args.min_time)
+            sys.exit(f"run_peers: {binary} not built (make bench-build, or leave it out with --group)")
+        for full_name in listed(binary, args.filter):
+            name = full_name.removesuffix("/real_time")
+            if unit != unit_shown:  # one header per unit; ratio > 1: nasforge is faster
+                print(f"{'benchmark (' + unit + ')':44} {'nasforge':>9} {'torch':>9} {'openblas':>9}  ours/torch")
+                unit_shown = unit
+            value, p = 0.0, {}
+            for _ in range(max(args.rounds, 1)):  # higher is better for every column
+                value = max(value, ours(binary, full_name, args.min_time, counter, scale))
+                p = {k: max(v, p.get(k, 0.0)) for k, v in peers(name, args.min_time).items()}
             blas = f"{p['openblas']:9.1f}" if "openblas" in p else f"{'-':>9}"
-            print(f"{name:44} {gflops:9.1f} {p['torch']:9.1f} {blas}  {gflops / p['torch']:9.2f}x")
+            print(f"{name:44} {value:9.1f} {p['torch']:9.1f} {blas}  {value / p['torch']:9.2f}x", flush=True)
 
 
 if __name__ == "__main__":
