@@ -66,4 +66,4 @@ clean:
 search: deps
 	$(CONFIGURE)
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target nasforge
-	OMP_WAIT_POLICY=passive $(BUILD_DIR)/nasforge search $(SEARCH_ARGS) --out $(SEARCH_DIR)
+	$(BUILD_DIR)/nasforge search $(SEARCH_ARGS) --out $(SEARCH_DIR)

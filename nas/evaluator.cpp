@@ -9,7 +9,7 @@
 
 #include "autograd/grad_mode.h"
 #include "data/loader.h"
-#include "nas/training.h"
+#include "nas/accuracy.h"
 #include "nn/loss.h"
 #include "nn/optim/lr_scheduler.h"
 #include "nn/optim/sgd.h"

@@ -26,7 +26,7 @@ namespace nf::nas {
 struct TrialProtocol {
   int64_t epochs = 1;
   int64_t batch_size = 128;
-  double lr = 0.05;
+  double lr = 0.1;
   double weight_decay = 3e-4;
   double grad_clip = 5;      // max gradient norm; 0: none
   double time_limit = 0;     // seconds of training per trial; 0: none. At the limit

@@ -16,7 +16,7 @@
 
 #include "data/dataset.h"
 #include "data/transforms.h"
-#include "nas/training.h"
+#include "nas/accuracy.h"
 #include "nn/module.h"
 #include "tensor/shape.h"
 
@@ -50,7 +50,7 @@ std::shared_ptr<data::TensorDataset> load_data(const std::string& command, const
 data::Transform eval_transform(const std::string& spec);
 data::Transform train_transform(const std::string& spec);
 
-// The evaluation loop lives with the training loop in nas/training.h.
+// The evaluation loop lives in nas/accuracy.h (shared with NAS trials).
 using nas::EvalResult;
 using nas::evaluate;
 

@@ -1,4 +1,4 @@
-#include "nas/training.h"
+#include "nas/accuracy.h"
 
 #include "autograd/grad_mode.h"
 #include "data/loader.h"

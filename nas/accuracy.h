@@ -1,15 +1,13 @@
-// The supervised training loop shared by every NAS trial (nas/evaluator.h) and
-// `nasforge train`: one epoch of SGD steps over a data set, and evaluation.
-// Kept apart from nn/ because it needs data/ (layers: nn and data meet here).
+// Evaluation of a classifier on a data set, shared by every NAS trial
+// (nas/evaluator.h) and `nasforge train` / `eval`. Kept out of nn/ because it
+// needs data/ (nn and data meet in nas/ and above).
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <memory>
 
 #include "data/dataset.h"
 #include "data/transforms.h"
 #include "nn/module.h"
-#include "nn/optim/optimizer.h"
 #include "tensor/tensor.h"
 
 namespace nf::nas {
