@@ -6,8 +6,9 @@
 # one command to run and exits 1. `apt-get update` runs only before an install.
 set -euo pipefail
 
+# chromium: tests/test_cli_report.cpp renders report.html headless (about 1 min to install).
 packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libstb-dev
-          nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist)
+          nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist chromium)
 bench_packages=(libopenblas-dev python3-torch)
 
 case "${1:-}" in

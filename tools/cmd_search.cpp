@@ -19,6 +19,7 @@
 #include "tools/commands.h"
 #include "tools/models.h"
 #include "tools/progress.h"
+#include "tools/report.h"
 #include "tools/search_display.h"
 
 namespace nf::tools {
@@ -31,9 +32,10 @@ const char* kHelp =
     "usage: nasforge search --out DIR [flags]\n"
     "       nasforge search --resume DIR [--budget B] [--data-dir DIR]\n"
     "  --space nb201|darts|macro   search space (default nb201)\n"
-    "  --strategy evolution|random|reinforce\n"
-    "                              regularized evolution (default), random search, or\n"
-    "                              REINFORCE with an LSTM controller\n"
+    "  --strategy evolution|random|reinforce|darts\n"
+    "                              regularized evolution (default), random search,\n"
+    "                              REINFORCE with an LSTM controller, or DARTS (one-shot,\n"
+    "                              darts and nb201 spaces; see --strategy darts --help)\n"
     "  --budget B                  10m, 600s, 1h: trial wall time; 50: trials (default 10m)\n"
     "  --out DIR                   experiment directory: config.json, trials.jsonl,\n"
     "                              strategy.json, best.json, pareto.json\n"
@@ -49,7 +51,7 @@ const char* kHelp =
     "trial protocol (every candidate is trained from scratch alike):\n"
     "  --epochs N                  (default 1)\n"
     "  --batch-size B              (default 128)\n"
-    "  --lr X                      SGD, Nesterov 0.9, cosine per step (default 0.05)\n"
+    "  --lr X                      SGD, Nesterov 0.9, cosine per step (default 0.1)\n"
     "  --weight-decay W            (default 3e-4)\n"
     "  --trial-time-limit S        seconds of training per trial, 0: none (default 0)\n"
     "network (what each candidate's genotype is built into):\n"
@@ -187,6 +189,7 @@ nas::TrialData load_trial_data(const json& data, uint64_t seed, nas::NetworkConf
 }  // namespace
 
 int cmd_search(Flags& flags) {
+  if (auto rc = cmd_search_darts(flags)) return *rc;  // --strategy darts: a one-shot search
   if (flags.has("help")) {
     std::cout << kHelp;
     return 0;
@@ -248,6 +251,7 @@ int cmd_search(Flags& flags) {
       [&](const nas::Genotype& g) { return evaluator.evaluate(g, [&](const nas::StepProgress& p) { display.step(p); }); },
       budget, callbacks);
   display.summary(*experiment);
+  write_report_after_search(experiment->dir(), std::cout);  // never throws: prints a warning instead
   return 0;
 }
 

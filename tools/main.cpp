@@ -14,7 +14,9 @@ const char* kUsage =
     "  info      build configuration, SIMD level, threads, devices\n"
     "  train     train a built-in model (mlp, cnn, resnet) on a data set\n"
     "  eval      test accuracy of a trained checkpoint\n"
-    "  search    neural architecture search (random, evolution, REINFORCE)\n";
+    "  search    neural architecture search (random, evolution, REINFORCE)\n"
+    "  report    an HTML report of a search directory (plots, cell diagrams)\n"
+    "  compare   searches side by side at equal budget (table, --html plot)\n";
 }
 
 int main(int argc, char** argv) {
@@ -22,7 +24,9 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(Flags&)> commands = {{"info", cmd_info},
                                                                {"train", cmd_train},
                                                                {"eval", cmd_eval},
-                                                               {"search", cmd_search}};
+                                                               {"search", cmd_search},
+                                                               {"report", cmd_report},
+                                                               {"compare", cmd_compare}};
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;
