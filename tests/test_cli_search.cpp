@@ -146,6 +146,18 @@ TEST_F(CliSearch, BadFlagsAreOneLineErrorsNamingTheFlag) {
   EXPECT_NE(run(nf::tools::cmd_search, "search", {"--resume", (runs.path / "none").string()}).error.find("config.json"),
             std::string::npos);
   EXPECT_NE(run(nf::tools::cmd_search, "search", {"--budget", "3"}).error.find("--out"), std::string::npos);
+  // A broken --genotype file for a retrain names the file and the problem.
+  const fs::path bad = runs.path / "bad.json";
+  std::ofstream(bad) << R"({"space": "nb201", "ops": ["nor_conv_3x3"]})";
+  auto train_error = [&](const std::string& file) {
+    return run(nf::tools::cmd_train, "train",
+               {"--genotype", file, "--data-dir", data.path.string(), "--out", (runs.path / "r").string()})
+        .error;
+  };
+  EXPECT_NE(train_error(bad.string()).find("bad.json"), std::string::npos);
+  EXPECT_NE(train_error(bad.string()).find("ops"), std::string::npos) << train_error(bad.string());
+  EXPECT_NE(train_error((runs.path / "none.json").string()).find("cannot read --genotype"), std::string::npos);
+  EXPECT_FALSE(fs::exists(runs.path / "r"));
   Outcome help = run(nf::tools::cmd_search, "search", {"--help"});
   EXPECT_EQ(help.rc, 0);
   EXPECT_NE(help.out.find("--strategy"), std::string::npos);
