@@ -6,6 +6,9 @@
 // messages through nf::raw; thread-count independence.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include <sstream>
 
 #ifdef _OPENMP
@@ -62,6 +65,14 @@ const std::vector<ConvCase> kCases = {
     {3, 4, 7, 7, 8, 3, 3, 1, 1, 2, 2, 2, 2, 4, true},     // depthwise dilated (DARTS dil_conv)
     {1, 3, 9, 9, 3, 3, 3, 2, 2, 1, 1, 1, 1, 3, false},    // depthwise stride 2
     {1, 5, 5, 7, 5, 5, 3, 1, 2, 0, 1, 1, 1, 5, true},     // depthwise, different h/w
+    // DARTS cell shapes at odd sizes: K=5 dilation 2 (pad 4), stride 2, wide rows
+    {2, 3, 7, 7, 3, 5, 5, 1, 1, 4, 4, 2, 2, 3, false},    // dil_conv_5x5 on 7x7
+    {2, 3, 11, 13, 3, 5, 5, 1, 1, 2, 2, 1, 1, 3, true},   // sep_conv_5x5, rows over 1 vector
+    {2, 2, 29, 19, 2, 3, 3, 1, 1, 1, 1, 1, 1, 2, false},  // W=29: a full block + tail
+    {1, 3, 13, 13, 3, 5, 5, 2, 2, 2, 2, 1, 1, 3, false},  // sep_conv_5x5 reduction, stride 2
+    {1, 2, 13, 11, 2, 5, 5, 2, 2, 4, 4, 2, 2, 2, true},   // dil_conv_5x5 reduction
+    {2, 2, 9, 9, 2, 3, 3, 1, 1, 3, 3, 1, 1, 2, false},    // pad > dilation*(K-1): general input grad
+    {1, 2, 6, 9, 4, 3, 5, 1, 1, 1, 2, 1, 1, 2, false},    // multiplier 2 at stride 1
 };
 
 // Shapes large enough for the parallel paths.
@@ -70,6 +81,8 @@ const std::vector<ConvCase> kParallelCases = {
     {1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, false}, // one big image: parallel GEMM
     {8, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32, true}, // depthwise, parallel planes
     {6, 32, 12, 12, 48, 1, 1, 1, 1, 0, 0, 1, 1, 1, false}, // pointwise (DARTS sep_conv)
+    {4, 16, 7, 7, 16, 5, 5, 1, 1, 4, 4, 2, 2, 16, false},  // depthwise dil_conv_5x5, 4-row blocks
+    {2, 16, 15, 15, 16, 5, 5, 2, 2, 2, 2, 1, 1, 16, true}, // depthwise reduction, stride 2
 };
 
 ConvParams params(const ConvCase& c) {
@@ -122,6 +135,32 @@ TYPED_TEST(CpuConv, HandCheckedBoxFilter) {
   Tensor out = raw::conv2d(x, w, nf::from_vector<T>({T(0.5)}, {1}), p);
   const std::vector<double> expect = {12.5, 21.5, 16.5, 27.5, 45.5, 33.5, 24.5, 39.5, 28.5};
   EXPECT_EQ(values(out), expect);
+}
+
+// Depthwise weight gradient with inf in the last input column: kernel column
+// 0 never reads it (pad 1), so its taps stay finite, as in the reference;
+// the vector lanes past the last output must not turn 0 * inf into NaN.
+TYPED_TEST(CpuConv, DepthwiseWeightGradIgnoresUnreadInf) {
+  using T = TypeParam;
+  std::mt19937_64 rng(41);
+  for (int64_t W : {5, 13}) {
+    Tensor x = random_tensor<T>({2, 2, 4, W}, rng);
+    std::vector<T> xv = x.template to_vector<T>();
+    for (size_t i = size_t(W - 1); i < xv.size(); i += size_t(W)) xv[i] = std::numeric_limits<T>::infinity();
+    x = nf::from_vector<T>(xv, {2, 2, 4, W});
+    ConvParams p;
+    p.pad_h = p.pad_w = 1;
+    p.groups = 2;
+    Tensor grad_out = random_tensor<T>({2, 2, 4, W}, rng);
+    Tensor gw = raw::conv2d_backward_weight(grad_out, x, {2, 1, 3, 3}, p);
+    Tensor gw_ref = empty_of<T>(gw.shape());
+    nf::cpu::ref::conv2d_backward_weight(grad_out, x, p, gw_ref);
+    const std::vector<double> got = values(gw), want = values(gw_ref);
+    for (size_t i = 0; i < got.size(); i += 3) {  // taps (c, kh, kw = 0)
+      ASSERT_TRUE(std::isfinite(want[i])) << "reference tap " << i;
+      EXPECT_NEAR(got[i], want[i], tolerance<T>() * (1 + std::abs(want[i]))) << "W " << W << " tap " << i;
+    }
+  }
 }
 
 TEST(CpuConvErrors, ShapeMismatchNamesOpAndShapes) {

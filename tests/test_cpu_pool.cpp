@@ -4,7 +4,9 @@
 // layout, and errors through nf::raw.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
+#include <random>
 #include <sstream>
 
 #include "cpu_kernel_check.h"
@@ -57,6 +59,11 @@ std::vector<PoolCase> cases() {
   mixed.kernel_w = 2, mixed.stride_w = 1, mixed.pad_w = 0;
   v.push_back({{2, 3, 7, 5}, mixed});
   v.push_back({{16, 32, 16, 16}, pool(3, 1, 1)});  // enough planes for the parallel loop
+  // DARTS cell shapes: odd planes wider than one vector (full vectors + tail).
+  v.push_back({{2, 3, 7, 7}, pool(3, 1, 1)});
+  v.push_back({{2, 3, 13, 29}, pool(3, 1, 1)});
+  v.push_back({{1, 2, 11, 17}, pool(3, 2, 1)});
+  v.push_back({{1, 2, 9, 19}, pool(5, 1, 2)});
   return v;
 }
 
@@ -132,6 +139,30 @@ TYPED_TEST(CpuPool, MaxPropagatesNaN) {
   auto [out, idx] = raw::max_pool2d(x, pool(2, 2, 0));
   EXPECT_TRUE(std::isnan(values(out)[0]));
   EXPECT_EQ(idx.template to_vector<int64_t>(), std::vector<int64_t>{1});
+}
+
+// Ties, -inf and NaN at odd sizes through the vectorised rows: the index is
+// the first maximum in row-major window order, or the last NaN, as the reference.
+TYPED_TEST(CpuPool, MaxTiesInfAndNaNMatchReference) {
+  using T = TypeParam;
+  const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+  const T pick[] = {0, 1, -inf, nan, 1, 0, -inf};
+  std::mt19937_64 rng(37);
+  for (const PoolCase& c : {PoolCase{{2, 2, 9, 19}, pool(3, 1, 1)}, PoolCase{{1, 3, 7, 11}, pool(3, 2, 1)},
+                            PoolCase{{1, 1, 6, 10}, pool(2, 1, 1)}}) {
+    std::vector<T> v(size_t(c.x[0] * c.x[1] * c.x[2] * c.x[3]));
+    for (T& e : v) e = pick[rng() % 7];
+    Tensor x = nf::from_vector<T>(v, c.x);
+    auto [out, idx] = raw::max_pool2d(x, c.p);
+    Tensor out_ref = empty_of<T>(out.shape());
+    Tensor idx_ref = Tensor::empty(out.shape(), {nf::DType::i64});
+    nf::cpu::ref::max_pool2d_forward(x, c.p, out_ref, idx_ref);
+    EXPECT_EQ(idx.template to_vector<int64_t>(), idx_ref.template to_vector<int64_t>()) << describe(c);
+    const std::vector<double> got = values(out), want = values(out_ref);
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i])))
+          << describe(c) << " at " << i << ": " << got[i] << " vs " << want[i];
+  }
 }
 
 TEST(CpuPoolErrors, NamesOpAndShapes) {

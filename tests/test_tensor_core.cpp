@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "tensor/backend.h"
 #include "tensor/factory.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
@@ -144,4 +146,27 @@ TEST(Printing, ShowsValuesShapeAndDtype) {
   Tensor big = zeros({100});
   EXPECT_NE(big.str().find("..."), std::string::npos);
   EXPECT_EQ(scalar_tensor(1.5).str(), "tensor(1.5, shape=[], dtype=f32)");
+}
+
+// Large host blocks are reused by size class (tensor/cpu/memory.cpp), so a
+// training step does not page-fault fresh memory every time; reuse must never
+// hand out a block that is still alive or too small.
+TEST(HostMemory, LargeBlocksAreReusedAndNeverShared) {
+  auto& cpu = nf::backend_for(nf::Device::cpu());
+  const size_t big = (size_t(1) << 20) + 12345;
+  void* a = cpu.allocate(big);
+  void* b = cpu.allocate(big);
+  ASSERT_NE(a, b);
+  std::memset(a, 1, big);
+  std::memset(b, 2, big);
+  cpu.deallocate(a, big);
+#if !defined(__SANITIZE_ADDRESS__)
+  void* c = cpu.allocate(big - 100);  // same size class
+  EXPECT_EQ(c, a);
+  std::memset(c, 3, big - 100);
+  cpu.deallocate(c, big - 100);
+#endif
+  EXPECT_EQ(static_cast<unsigned char*>(b)[big - 1], 2);
+  cpu.deallocate(b, big);
+  EXPECT_EQ(cpu.allocate(0), nullptr);
 }

@@ -58,6 +58,34 @@ double channel_sum(const ChannelLayout& l, int64_t c, F&& f) {
   return lane[0];
 }
 
+// channel_sum of f and of g in one pass over the channel (the backward pass
+// reads grad_out once for both of its sums); each sum adds in the same order
+// as channel_sum would.
+template <typename F, typename G>
+std::pair<double, double> channel_sum2(const ChannelLayout& l, int64_t c, F&& f, G&& g) {
+  constexpr int64_t kLanes = 8;
+  double lf[kLanes] = {}, lg[kLanes] = {};
+  for (int64_t n = 0; n < l.N; ++n) {
+    const int64_t b = l.base(n, c);
+    int64_t s = 0;
+    for (; s + kLanes <= l.S; s += kLanes)
+      for (int64_t k = 0; k < kLanes; ++k) {
+        lf[k] += f(b + s + k);
+        lg[k] += g(b + s + k);
+      }
+    for (; s < l.S; ++s) {
+      lf[s % kLanes] += f(b + s);
+      lg[s % kLanes] += g(b + s);
+    }
+  }
+  for (int64_t width = kLanes / 2; width > 0; width /= 2)
+    for (int64_t k = 0; k < width; ++k) {
+      lf[k] += lf[k + width];
+      lg[k] += lg[k + width];
+    }
+  return {lf[0], lg[0]};
+}
+
 // Biased mean and variance of one channel (two passes, double).
 template <typename T>
 std::pair<double, double> channel_mean_var(const T* x, const ChannelLayout& l, int64_t c) {
@@ -145,10 +173,11 @@ void backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, con
       const bool need_sums = gwp || gbp || (gxp && training);
       double sum_g = 0.0, sum_g_xhat = 0.0;
       if (need_sums) {
-        sum_g = channel_sum(l, c, [&](int64_t i) { return static_cast<double>(gp[i]); });
-        sum_g_xhat = invstd * channel_sum(l, c, [&](int64_t i) {
-                       return static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - mean);
-                     });
+        const auto [sg, sgx] = channel_sum2(
+            l, c, [&](int64_t i) { return static_cast<double>(gp[i]); },
+            [&](int64_t i) { return static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - mean); });
+        sum_g = sg;
+        sum_g_xhat = invstd * sgx;
       }
       if (gwp) gwp[c] = static_cast<T>(sum_g_xhat);
       if (gbp) gbp[c] = static_cast<T>(sum_g);

@@ -5,6 +5,8 @@
 // avg (count_include_pad = false).
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <type_traits>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -42,6 +44,106 @@ int64_t plane_grain(int64_t work) {
 
 }  // namespace
 
+namespace {
+
+// Max pooling vectorised along output columns. Each thread copies its plane
+// into scratch padded with -inf (top-left pad ph x pw) and split by column
+// phase modulo the stride, phase[f][r][u] = padded[r][f + sw*u], so window
+// column kw of output ow is phase[kw % sw][r][ow + kw / sw]: unmasked,
+// contiguous vector loads at any stride. Per lane the scan starts from the
+// window's first element inside x, then visits the whole window in row-major
+// order with the reference's rule (replace when v > best or v is NaN): -inf
+// padding never wins, so values and indices (the first maximum, or the last
+// NaN) match the scalar scan. Needs pad < kernel on both axes, so that no
+// window lies wholly in the padding.
+template <typename T>
+using PoolVec [[gnu::vector_size(32)]] = T;
+// Typedefs, not a `using` with attributes: clang ignores aligned() there and
+// keeps 32-byte alignment, which makes unaligned loads UB (and vmovaps).
+template <typename T>
+struct PoolVecUTypes {
+  typedef T vec __attribute__((vector_size(32)));
+  typedef vec unaligned __attribute__((aligned(alignof(T)), may_alias));
+};
+template <typename T>
+using PoolVecU = typename PoolVecUTypes<T>::unaligned;
+template <typename T>
+using PoolMask [[gnu::vector_size(32)]] = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+
+// This thread's buffer of at least n elements (contents unspecified): one
+// plane's padded input (max) or window sums (avg), so a call allocates nothing
+// once the buffer has grown to the largest plane.
+template <typename T>
+T* padded_plane_scratch(size_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+template <typename T>
+void max_pool_planes_vec(const PoolDims& d, const PoolParams& p, const T* px, T* po, int64_t* pi, int64_t lo,
+                         int64_t hi) {
+  using Vec = PoolVec<T>;
+  using Mask = PoolMask<T>;
+  using I = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;  // window offsets (plane < 2^31)
+  constexpr int64_t V = 32 / static_cast<int64_t>(sizeof(T));
+  const int64_t KH = p.kernel_h, KW = p.kernel_w, ph = p.pad_h, pw = p.pad_w, sh = p.stride_h, sw = p.stride_w;
+  const int64_t nvec = (d.OW + V - 1) / V;
+  const int64_t Rp = std::max(d.H + 2 * ph, (d.OH - 1) * sh + KH);              // padded rows
+  const int64_t Cu = std::max((d.W + 2 * pw + sw - 1) / sw, nvec * V + (KW - 1) / sw);  // phase row length
+  T* xp = padded_plane_scratch<T>(size_t(sw * Rp * Cu));                     // [sw][Rp][Cu]
+  std::fill(xp, xp + sw * Rp * Cu, -std::numeric_limits<T>::infinity());  // padding; interior rewritten per plane
+  alignas(32) T best_l[V];
+  alignas(32) I delta_l[V];
+  for (int64_t plane = lo; plane < hi; ++plane) {
+    const T* x = px + plane * d.H * d.W;
+    for (int64_t ih = 0; ih < d.H; ++ih) {
+      const T* src = x + ih * d.W;
+      if (sw == 1) {
+        std::copy(src, src + d.W, xp + (ih + ph) * Cu + pw);
+        continue;
+      }
+      for (int64_t iw = 0; iw < d.W; ++iw) {  // padded column c = iw + pw = f + sw*u
+        const int64_t c = iw + pw;
+        xp[((c % sw) * Rp + ih + ph) * Cu + c / sw] = src[iw];
+      }
+    }
+    for (int64_t oh = 0; oh < d.OH; ++oh) {
+      const int64_t r0 = oh * sh;                 // padded row of the window's top
+      const int64_t kh0 = std::max(r0, ph) - r0;  // window row of its first row inside x
+      const int64_t base = (r0 - ph) * d.W - pw;  // flat index of window (0,0) at ow = 0, less ow*sw
+      for (int64_t v = 0; v < nvec; ++v) {
+        const int64_t ow0 = v * V;
+        // Start from the first element inside x: window (kh0, 0), or (kh0, pw - ow*sw) left of x.
+        Vec best = *reinterpret_cast<const PoolVecU<T>*>(xp + (r0 + kh0) * Cu + ow0);
+        Mask delta = Mask{} + static_cast<I>(kh0 * d.W);
+        for (int64_t l = 0; l < V && (ow0 + l) * sw < pw; ++l) {
+          best[l] = xp[((pw % sw) * Rp + r0 + kh0) * Cu + pw / sw];
+          delta[l] = static_cast<I>(kh0 * d.W + pw - (ow0 + l) * sw);
+        }
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            const T* at = xp + ((kw % sw) * Rp + r0 + kh) * Cu + ow0 + kw / sw;
+            const Vec val = *reinterpret_cast<const PoolVecU<T>*>(at);
+            const Mask m = (val > best) | (val != val);  // NaN wins, as in PyTorch
+            best = m ? val : best;
+            delta = m ? (Mask{} + static_cast<I>(kh * d.W + kw)) : delta;
+          }
+        const int64_t n = std::min(V, d.OW - ow0);
+        const int64_t o = (plane * d.OH + oh) * d.OW + ow0;
+        *reinterpret_cast<PoolVecU<T>*>(best_l) = best;
+        *reinterpret_cast<PoolMask<T>*>(delta_l) = delta;
+        for (int64_t l = 0; l < n; ++l) {
+          po[o + l] = best_l[l];
+          pi[o + l] = base + (ow0 + l) * sw + delta_l[l];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void CpuBackend::max_pool2d_forward(const Tensor& x, const PoolParams& p, Tensor& out,
                                     Tensor& indices) {
   const PoolDims d = pool_dims(x, out, "max_pool2d");
@@ -50,7 +152,15 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const PoolParams& p, Tensor
     const T* px = x.data<T>();
     T* po = out.data<T>();
     int64_t* pi = indices.data<int64_t>();
-    parallel_for(0, d.planes, plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
+    const int64_t grain = plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w);
+    if (p.pad_h < p.kernel_h && p.pad_w < p.kernel_w && d.OH > 0 && d.OW > 0 &&
+        d.H * d.W < (int64_t{1} << 31)) {
+      parallel_for(0, d.planes, grain, [&](int64_t lo, int64_t hi) {
+        max_pool_planes_vec<T>(d, p, px, po, pi, lo, hi);
+      });
+      return;
+    }
+    parallel_for(0, d.planes, grain, [&](int64_t lo, int64_t hi) {
       for (int64_t plane = lo; plane < hi; ++plane) {
         const T* xp = px + plane * d.H * d.W;
         for (int64_t oh = 0; oh < d.OH; ++oh) {
@@ -180,16 +290,16 @@ void CpuBackend::avg_pool2d_forward(const Tensor& x, const PoolParams& p, Tensor
     const T* px = x.data<T>();
     T* po = out.data<T>();
     parallel_for(0, d.planes, plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
-      std::vector<T> rows(size_t(d.H * d.OW));  // horizontal window sums of one plane
+      T* rows = padded_plane_scratch<T>(size_t(d.H * d.OW));  // horizontal window sums of one plane
       for (int64_t plane = lo; plane < hi; ++plane) {
         const T* xp = px + plane * d.H * d.W;
-        for (int64_t ih = 0; ih < d.H; ++ih) window_sums(xp + ih * d.W, rows.data() + ih * d.OW, d.W, d.OW, p, inner);
+        for (int64_t ih = 0; ih < d.H; ++ih) window_sums(xp + ih * d.W, rows + ih * d.OW, d.W, d.OW, p, inner);
         for (int64_t oh = 0; oh < d.OH; ++oh) {
           const Window wh = window(oh, p.stride_h, p.pad_h, p.kernel_h, d.H);
           T* o = po + (plane * d.OH + oh) * d.OW;
           std::fill(o, o + d.OW, T(0));
           for (int64_t ih = wh.lo; ih < wh.hi; ++ih) {
-            const T* r = rows.data() + ih * d.OW;
+            const T* r = rows + ih * d.OW;
             for (int64_t ow = 0; ow < d.OW; ++ow) o[ow] += r[ow];
           }
           for (int64_t ow = 0; ow < d.OW; ++ow) {
@@ -211,27 +321,28 @@ void CpuBackend::avg_pool2d_backward(const Tensor& grad_out, const PoolParams& p
     const T* pg = grad_out.data<T>();
     T* px = grad_x.data<T>();
     parallel_for(0, d.planes, plane_grain(d.OH * d.OW * p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
-      std::vector<T> rows(size_t(d.H * d.OW)), scaled(size_t(d.OW));
+      T* rows = padded_plane_scratch<T>(size_t((d.H + 1) * d.OW));  // [H, OW] sums, then [OW] scaled grads
+      T* scaled = rows + d.H * d.OW;
       for (int64_t plane = lo; plane < hi; ++plane) {
         // Vertical step: rows[ih] = sum of grad/count over the output rows whose window covers ih.
-        std::fill(rows.begin(), rows.end(), T(0));
+        std::fill(rows, rows + d.H * d.OW, T(0));
         for (int64_t oh = 0; oh < d.OH; ++oh) {
           const Window wh = window(oh, p.stride_h, p.pad_h, p.kernel_h, d.H);
           const T* g = pg + (plane * d.OH + oh) * d.OW;
           for (int64_t ow = 0; ow < d.OW; ++ow) {
             const int64_t count = wh.size() * col_count[size_t(ow)];
-            scaled[size_t(ow)] = count > 0 ? g[ow] / T(count) : T(0);
+            scaled[ow] = count > 0 ? g[ow] / T(count) : T(0);
           }
           for (int64_t ih = wh.lo; ih < wh.hi; ++ih) {
-            T* r = rows.data() + ih * d.OW;
-            for (int64_t ow = 0; ow < d.OW; ++ow) r[ow] += scaled[size_t(ow)];
+            T* r = rows + ih * d.OW;
+            for (int64_t ow = 0; ow < d.OW; ++ow) r[ow] += scaled[ow];
           }
         }
         // Horizontal step: spread each row's sums over their windows' columns.
         T* gx = px + plane * d.H * d.W;
         std::fill(gx, gx + d.H * d.W, T(0));
         for (int64_t ih = 0; ih < d.H; ++ih)
-          scatter_window_sums(rows.data() + ih * d.OW, gx + ih * d.W, d.W, d.OW, p, inner);
+          scatter_window_sums(rows + ih * d.OW, gx + ih * d.W, d.W, d.OW, p, inner);
       }
     });
   });
