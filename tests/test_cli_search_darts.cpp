@@ -47,7 +47,7 @@ TEST_F(CliSearchDarts, Nb201WritesTheFilesResumesAndItsBestRetrains) {
   const fs::path dir = runs.path / "nb201";
   Outcome first = run(nf::tools::cmd_search, "search", args(dir, "nb201", "2"));
   ASSERT_EQ(first.rc, 0) << first.error;
-  for (const char* file : {"config.json", "alphas.jsonl", "genotypes.jsonl", "best.json", "checkpoint.safetensors"})
+  for (const char* file : {"config.json", "alphas.jsonl", "genotypes.jsonl", "best.json", "checkpoint.safetensors", "report.html"})
     EXPECT_TRUE(fs::exists(dir / file)) << file;
   EXPECT_NE(first.out.find("DARTS (first order) on the nb201 space"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("epoch 2/2"), std::string::npos) << first.out;

@@ -22,6 +22,7 @@
 #include "tools/commands.h"
 #include "tools/models.h"
 #include "tools/progress.h"
+#include "tools/report.h"
 
 namespace nf::tools {
 
@@ -228,9 +229,10 @@ int run_darts(Flags& flags) {
   const nas::Genotype g = net->derive();
   std::cout << "derived genotype after epoch " << search.epochs_done() << ": " << nas::to_string(g) << "\n"
             << "files in " << dir.string() << ": config.json, alphas.jsonl, genotypes.jsonl, best.json, "
-            << "checkpoint.safetensors\n"
+            << "checkpoint.safetensors, report.html\n"
             << "retrain it from scratch: nasforge train --genotype " << (dir / "best.json").string()
             << " --out RUN [--channels C --cells N --epochs E]" << std::endl;
+  write_report_after_search(dir, std::cout);  // never throws: prints a warning instead
   return 0;
 }
 
