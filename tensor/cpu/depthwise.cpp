@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -27,25 +28,28 @@ namespace nf::cpu {
 namespace {
 
 // 256-bit vectors through GCC/Clang vector extensions (lowered to narrower
-// registers when the target has no AVX); VecU is the unaligned, aliasing view
-// of memory used for loads and stores.
+// registers when the target has no AVX). Memory is read and written through
+// memcpy, which both compilers turn into unaligned vector moves: a cast to an
+// under-aligned vector type is not honoured by clang inside templates (it
+// emitted aligned moves that fault on scratch rows at odd offsets).
 template <typename T>
-using Vec [[gnu::vector_size(32)]] = T;
-// Typedefs, not a `using` with attributes: clang ignores aligned() there and
-// keeps 32-byte alignment, which makes unaligned loads UB (and vmovaps).
-template <typename T>
-struct VecUTypes {
-  typedef T vec __attribute__((vector_size(32)));
-  typedef vec unaligned __attribute__((aligned(alignof(T)), may_alias));
+struct VecType {
+  typedef T type __attribute__((vector_size(32)));
 };
 template <typename T>
-using VecU = typename VecUTypes<T>::unaligned;
+using Vec = typename VecType<T>::type;
 template <typename T>
 constexpr int64_t kLanes = 32 / static_cast<int64_t>(sizeof(T));
 template <typename T>
-const VecU<T>& vload(const T* p) { return *reinterpret_cast<const VecU<T>*>(p); }
+Vec<T> vload(const T* p) {
+  Vec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 template <typename T>
-VecU<T>& vstore(T* p) { return *reinterpret_cast<VecU<T>*>(p); }
+void vstore(T* p, const typename VecType<T>::type& v) {  // T from p only
+  std::memcpy(p, &v, sizeof v);
+}
 
 // Output columns per register block: two vectors.
 template <typename T>
@@ -136,13 +140,13 @@ void pad_rows(const T* src, int64_t OH, int64_t OW, int64_t left, int64_t width,
 template <typename T>
 void store_block(const Vec<T>& a0, const Vec<T>& a1, int64_t n, T* dst, int64_t stride) {
   if (n == kBlock<T> && stride == 1) {
-    vstore(dst) = a0;
-    vstore(dst + kLanes<T>) = a1;
+    vstore(dst, a0);
+    vstore(dst + kLanes<T>, a1);
     return;
   }
   alignas(32) T lanes[kBlock<T>];
-  vstore(lanes) = a0;
-  vstore(lanes + kLanes<T>) = a1;
+  vstore(lanes, a0);
+  vstore(lanes + kLanes<T>, a1);
   for (int64_t v = 0; v < n; ++v) dst[v * stride] = lanes[v];
 }
 
@@ -190,11 +194,11 @@ void forward_block(const DepthwiseLayout<T>& L, const T* planes, const T* wp, T 
   for (int r = 0; r < R; ++r) {
     T* dst = op + (oh + r) * g.OW + ow0;
     if (n == NV * V) {
-      for (int k = 0; k < NV; ++k) vstore(dst + k * V) = a[r][k] + c[r][k];
+      for (int k = 0; k < NV; ++k) vstore(dst + k * V, a[r][k] + c[r][k]);
       continue;
     }
     alignas(32) T lanes[NV * V];
-    for (int k = 0; k < NV; ++k) vstore(lanes + k * V) = a[r][k] + c[r][k];
+    for (int k = 0; k < NV; ++k) vstore(lanes + k * V, a[r][k] + c[r][k]);
     std::copy(lanes, lanes + n, dst);
   }
 }
@@ -351,7 +355,7 @@ void weight_taps(const DepthwiseLayout<T>& L, const T* planes, const T* gpad, in
       a[t] += tail ? p : Vec<T>{};
     }
   }
-  for (int t = 0; t < NT; ++t) vstore(acc + t * V) = a[t];
+  for (int t = 0; t < NT; ++t) vstore(acc + t * V, a[t]);
 }
 
 template <typename T>

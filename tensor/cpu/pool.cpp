@@ -4,6 +4,7 @@
 // fixed order. Padding is implicit: -inf for max, left out of the divisor for
 // avg (count_include_pad = false).
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
@@ -58,15 +59,14 @@ namespace {
 // window lies wholly in the padding.
 template <typename T>
 using PoolVec [[gnu::vector_size(32)]] = T;
-// Typedefs, not a `using` with attributes: clang ignores aligned() there and
-// keeps 32-byte alignment, which makes unaligned loads UB (and vmovaps).
+// Memory goes through memcpy (unaligned vector moves in both compilers; a
+// cast to an under-aligned vector type is not honoured by clang in templates).
 template <typename T>
-struct PoolVecUTypes {
-  typedef T vec __attribute__((vector_size(32)));
-  typedef vec unaligned __attribute__((aligned(alignof(T)), may_alias));
-};
-template <typename T>
-using PoolVecU = typename PoolVecUTypes<T>::unaligned;
+PoolVec<T> pool_load(const T* p) {
+  PoolVec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 template <typename T>
 using PoolMask [[gnu::vector_size(32)]] = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
 
@@ -115,7 +115,7 @@ void max_pool_planes_vec(const PoolDims& d, const PoolParams& p, const T* px, T*
       for (int64_t v = 0; v < nvec; ++v) {
         const int64_t ow0 = v * V;
         // Start from the first element inside x: window (kh0, 0), or (kh0, pw - ow*sw) left of x.
-        Vec best = *reinterpret_cast<const PoolVecU<T>*>(xp + (r0 + kh0) * Cu + ow0);
+        Vec best = pool_load(xp + (r0 + kh0) * Cu + ow0);
         Mask delta = Mask{} + static_cast<I>(kh0 * d.W);
         for (int64_t l = 0; l < V && (ow0 + l) * sw < pw; ++l) {
           best[l] = xp[((pw % sw) * Rp + r0 + kh0) * Cu + pw / sw];
@@ -124,15 +124,15 @@ void max_pool_planes_vec(const PoolDims& d, const PoolParams& p, const T* px, T*
         for (int64_t kh = 0; kh < KH; ++kh)
           for (int64_t kw = 0; kw < KW; ++kw) {
             const T* at = xp + ((kw % sw) * Rp + r0 + kh) * Cu + ow0 + kw / sw;
-            const Vec val = *reinterpret_cast<const PoolVecU<T>*>(at);
+            const Vec val = pool_load(at);
             const Mask m = (val > best) | (val != val);  // NaN wins, as in PyTorch
             best = m ? val : best;
             delta = m ? (Mask{} + static_cast<I>(kh * d.W + kw)) : delta;
           }
         const int64_t n = std::min(V, d.OW - ow0);
         const int64_t o = (plane * d.OH + oh) * d.OW + ow0;
-        *reinterpret_cast<PoolVecU<T>*>(best_l) = best;
-        *reinterpret_cast<PoolMask<T>*>(delta_l) = delta;
+        std::memcpy(best_l, &best, sizeof best);
+        std::memcpy(delta_l, &delta, sizeof delta);
         for (int64_t l = 0; l < n; ++l) {
           po[o + l] = best_l[l];
           pi[o + l] = base + (ow0 + l) * sw + delta_l[l];

@@ -229,6 +229,10 @@ void reduce_with(const Tensor& x, const Geometry& g, Tensor& out) {
   Out* po = static_cast<Out*>(out.raw_data());
   const int64_t R = g.red_numel, n_out = g.out_numel;
 
+  if (R == 0) {  // an empty input may have no storage: px is null, nothing to offset from
+    for (int64_t o = 0; o < n_out; ++o) po[o] = P::finish(P::init(), 0);
+    return;
+  }
   if (n_out <= kSplitMaxOut && R >= 2 * kSplitBlock) {
     // Split mode: partial accumulators per fixed block of the reduced range.
     const int64_t blocks = (R + kSplitBlock - 1) / kSplitBlock;
