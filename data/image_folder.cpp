@@ -4,10 +4,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <vector>
 
+#include "data/jpeg_guard.h"
 #include "tensor/factory.h"
 
 namespace nf::data {
@@ -40,7 +46,42 @@ struct StbFree {
   void operator()(unsigned char* p) const { stbi_image_free(p); }
 };
 
+std::vector<unsigned char> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  NF_CHECK(in, "image_folder: ", path.string(), ": cannot open: ", std::strerror(errno));
+  std::vector<unsigned char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  NF_CHECK(!in.bad(), "image_folder: ", path.string(), ": read error");
+  return bytes;
+}
+
 }  // namespace
+
+Tensor decode_image(const unsigned char* bytes, size_t size, int64_t channels, const std::string& name) {
+  NF_CHECK(channels == 0 || channels == 1 || channels == 3, "image_folder: ",
+           "channels must be 0 (from the first image), 1 or 3, got ", channels);
+  // stb counts bytes in int; a larger file is no image this reader wants.
+  NF_CHECK(size <= size_t(INT32_MAX), "image_folder: ", name, ": file of ", size,
+           " bytes is too large for the decoder");
+  if (auto problem = jpeg_stb_hazard(bytes, size))
+    NF_FAIL("image_folder: ", name, ": cannot decode: ", *problem);
+  int w = 0, h = 0, comp = 0;
+  // Header only: the size claim is checked before the decoder allocates for it.
+  NF_CHECK(stbi_info_from_memory(bytes, int(size), &w, &h, &comp), "image_folder: ", name,
+           ": cannot decode: ", stbi_failure_reason());
+  NF_CHECK(w > 0 && h > 0 && w <= kImageMaxSide && h <= kImageMaxSide, "image_folder: ", name,
+           ": header says ", h, "x", w, " (HxW); each side must be in 1..", kImageMaxSide);
+  const int C = channels ? int(channels) : (comp <= 2 ? 1 : 3);
+  std::unique_ptr<unsigned char, StbFree> px(
+      stbi_load_from_memory(bytes, int(size), &w, &h, &comp, C));
+  NF_CHECK(px != nullptr, "image_folder: ", name, ": cannot decode: ", stbi_failure_reason());
+  // stb gives interleaved HWC; the tensor wants planar CHW.
+  Tensor out = empty({C, h, w}, {DType::u8});
+  uint8_t* dst = out.data<uint8_t>();
+  const int64_t plane = int64_t(h) * w;
+  for (int64_t p = 0; p < plane; ++p)
+    for (int ch = 0; ch < C; ++ch) dst[ch * plane + p] = px.get()[p * C + ch];
+  return out;
+}
 
 std::shared_ptr<TensorDataset> load_image_folder(const std::string& root,
                                                  const ImageFolderOptions& opts) {
@@ -71,30 +112,28 @@ std::shared_ptr<TensorDataset> load_image_folder(const std::string& root,
   NF_CHECK(!classes.empty(), "image_folder: ", root,
            ": no class sub-folders (expected root/<class>/<image>)");
 
-  // The first image fixes the size and (unless given) the channel count.
+  // Pass 2: the first image, really decoded, fixes the size and (unless given)
+  // the channel count before the [N,C,H,W] tensor is allocated; every image
+  // then goes into its slot.
+  auto decode_file = [](const fs::path& path, int64_t channels) {
+    std::vector<unsigned char> bytes = read_file(path);
+    return decode_image(bytes.data(), bytes.size(), channels, path.string());
+  };
   const std::string first = files[0].first.string();
-  int W = 0, H = 0, comp = 0;
-  NF_CHECK(stbi_info(first.c_str(), &W, &H, &comp), "image_folder: ", first,
-           ": cannot decode: ", stbi_failure_reason());
-  const int C = opts.channels ? int(opts.channels) : (comp <= 2 ? 1 : 3);
-
-  // Pass 2: decode every image straight into its slot of the [N,C,H,W] tensor.
+  Tensor first_image = decode_file(files[0].first, opts.channels);
+  const int64_t C = first_image.shape()[0], H = first_image.shape()[1], W = first_image.shape()[2];
   const int64_t N = int64_t(files.size());
   Tensor images = empty({N, C, H, W}, {DType::u8});
   std::vector<int64_t> labels(files.size());
   uint8_t* out = images.data<uint8_t>();
-  const int64_t plane = int64_t(H) * W;
+  const int64_t per_image = C * H * W;
   for (int64_t n = 0; n < N; ++n) {
     const std::string path = files[size_t(n)].first.string();
-    int w = 0, h = 0, c = 0;
-    std::unique_ptr<unsigned char, StbFree> px(stbi_load(path.c_str(), &w, &h, &c, C));
-    NF_CHECK(px != nullptr, "image_folder: ", path, ": cannot decode: ", stbi_failure_reason());
+    Tensor img = n == 0 ? first_image : decode_file(files[size_t(n)].first, C);
+    const int64_t h = img.shape()[1], w = img.shape()[2];
     NF_CHECK(w == W && h == H, "image_folder: ", path, " is ", h, "x", w, " (HxW) but ", first,
              " is ", H, "x", W, "; all images must have one size");
-    // stb gives interleaved HWC; the tensor wants planar CHW.
-    uint8_t* dst = out + n * C * plane;
-    for (int64_t p = 0; p < plane; ++p)
-      for (int ch = 0; ch < C; ++ch) dst[ch * plane + p] = px.get()[p * C + ch];
+    std::memcpy(out + n * per_image, img.data<uint8_t>(), size_t(per_image));
     labels[size_t(n)] = files[size_t(n)].second;
   }
   const int64_t num_classes = int64_t(classes.size());

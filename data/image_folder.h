@@ -6,6 +6,7 @@
 // ignored, anything else in a class folder is an error, as is an undecodable
 // image or one whose size differs from the first image's.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,5 +24,15 @@ struct ImageFolderOptions {
 // Decodes every image once into a TensorDataset (u8 [N,C,H,W], class names kept).
 std::shared_ptr<TensorDataset> load_image_folder(const std::string& root,
                                                  const ImageFolderOptions& opts = {});
+
+// Largest width or height accepted. A few bytes of PNG/JPEG/BMP header can
+// claim any size, so the claim is checked before the decoder allocates.
+constexpr int64_t kImageMaxSide = 4096;
+
+// One PNG/JPEG/BMP image held in memory, decoded to u8 [C,H,W] (planar).
+// channels as in ImageFolderOptions; `name` (a path) prefixes errors:
+//   "image_folder: <name>: cannot decode: <stb's reason>".
+Tensor decode_image(const unsigned char* bytes, size_t size, int64_t channels,
+                    const std::string& name);
 
 }  // namespace nf::data

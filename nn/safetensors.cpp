@@ -53,20 +53,20 @@ struct Entry {
 
 class Parser {
  public:
-  Parser(const std::string& path, const std::vector<char>& bytes) : path_(path), bytes_(bytes) {}
+  Parser(const std::string& path, const char* bytes, size_t size) : path_(path), bytes_(bytes), size_(size) {}
 
   SafeTensors parse() {
-    const uint64_t size = bytes_.size();
+    const uint64_t size = size_;
     check(size >= 8, "file is ", size, " bytes, too short for the 8-byte header length (truncated?)");
     uint64_t n = 0;
-    std::memcpy(&n, bytes_.data(), 8);
+    std::memcpy(&n, bytes_, 8);
     check(n <= size - 8, "header length ", n, " exceeds the ", size - 8,
           " bytes that follow it (truncated or not a safetensors file)");
     check(n <= kMaxHeaderBytes, "header length ", n, " is implausibly large (limit ", kMaxHeaderBytes, ")");
     data_begin_ = 8 + n;
     data_size_ = size - data_begin_;
 
-    json header = parse_json(bytes_.data() + 8, bytes_.data() + 8 + n);
+    json header = parse_json(bytes_ + 8, bytes_ + 8 + n);
     check(header.is_object(), "header is not a JSON object");
     SafeTensors out;
     std::vector<Entry> entries;
@@ -142,11 +142,16 @@ class Parser {
 
     const json& shape = j["shape"];
     check_entry(shape.is_array(), name, "shape is not an array");
-    uint64_t numel = 1;
+    // extent: the product with zero dims counted as 1, what the strides of an
+    // empty tensor still span; it must fit int64 too ([0, 2^62, 2^62] holds no
+    // element but its strides would overflow).
+    uint64_t numel = 1, extent = 1;
     for (const json& d : shape) {
       uint64_t v = unsigned_value(name, "shape", d);
-      check_entry(v <= uint64_t(INT64_MAX) && !__builtin_mul_overflow(numel, v, &numel), name, "shape ",
-                  shape.dump(), " overflows");
+      check_entry(v <= uint64_t(INT64_MAX) && !__builtin_mul_overflow(numel, v, &numel) &&
+                      !__builtin_mul_overflow(extent, std::max<uint64_t>(v, 1), &extent) &&
+                      extent <= uint64_t(INT64_MAX),
+                  name, "shape ", shape.dump(), " overflows");
       e.shape.push_back(int64_t(v));
     }
     uint64_t nbytes = 0;
@@ -179,7 +184,7 @@ class Parser {
 
   Tensor make_tensor(const Entry& e) const {
     Tensor t = Tensor::empty(e.shape, {e.dtype, Device::cpu()});
-    const auto* src = reinterpret_cast<const unsigned char*>(bytes_.data() + data_begin_ + e.begin);
+    const auto* src = reinterpret_cast<const unsigned char*>(bytes_ + data_begin_ + e.begin);
     const size_t n = e.end - e.begin;
     if (e.dtype == DType::boolean) {
       for (size_t i = 0; i < n; ++i)
@@ -191,7 +196,8 @@ class Parser {
   }
 
   const std::string& path_;
-  const std::vector<char>& bytes_;
+  const char* bytes_;
+  size_t size_;
   uint64_t data_begin_ = 0, data_size_ = 0;
 };
 
@@ -239,7 +245,11 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
 
 SafeTensors load_safetensors(const std::string& path) {
   std::vector<char> bytes = read_file(path);
-  return Parser(path, bytes).parse();
+  return Parser(path, bytes.data(), bytes.size()).parse();
+}
+
+SafeTensors parse_safetensors(const void* bytes, size_t size, const std::string& name) {
+  return Parser(name, static_cast<const char*>(bytes), size).parse();
 }
 
 }  // namespace nf::nn

@@ -12,6 +12,7 @@
 // shape x dtype size, no two entries overlapping. Every error names the file
 // and, where one is involved, the entry.
 #pragma once
+#include <cstddef>
 #include <map>
 #include <string>
 
@@ -28,5 +29,7 @@ struct SafeTensors {
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 SafeTensors load_safetensors(const std::string& path);
+// The same from bytes in memory; `name` stands for the path in errors.
+SafeTensors parse_safetensors(const void* bytes, size_t size, const std::string& name);
 
 }  // namespace nf::nn

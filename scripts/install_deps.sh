@@ -7,8 +7,12 @@
 set -euo pipefail
 
 # chromium: tests/test_cli_report.cpp renders report.html headless (about 1 min to install).
+# openmpi-bin libopenmpi-dev: the MPI scale-out (dist/) and its 3-rank tests (tests/test_mpi_*.cpp).
+# clang libclang-rt-dev libomp-dev: make fuzz / make test-sanitize (libFuzzer, ASan, UBSan
+# runtimes; OpenMP for clang).
 packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libstb-dev
-          nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist chromium)
+          nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist chromium openmpi-bin libopenmpi-dev
+          clang libclang-rt-dev libomp-dev)
 bench_packages=(libopenblas-dev python3-torch)
 
 case "${1:-}" in

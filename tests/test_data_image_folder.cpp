@@ -149,3 +149,67 @@ TEST(ImageFolder, EmptyLayoutsAreErrors) {
   EXPECT_EQ(error_of([&] { load_image_folder(dir.str(), {.channels = 2}); }),
             "image_folder: channels must be 0 (from the first image), 1 or 3, got 2");
 }
+
+// A PNG of 33 bytes can claim 20000x20000 pixels: the claim is refused from
+// the header, before the decoder or the dataset allocates for it.
+TEST(ImageFolder, HugeHeaderClaimIsRefusedBeforeAllocating) {
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',  // signature
+                              0, 0, 0, 13, 'I', 'H', 'D', 'R',                // IHDR, 13 bytes
+                              0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20,             // 20000 x 20000
+                              8, 0, 0, 0, 0,                                  // 8-bit gray
+                              0, 0, 0, 0};                                    // CRC (stb skips it)
+  EXPECT_EQ(error_of([&] { decode_image(png.data(), png.size(), 0, "huge.png"); }),
+            "image_folder: huge.png: header says 20000x20000 (HxW); each side must be in 1..4096");
+  TempDir dir;
+  std::string path = dir.file("a/huge.png");
+  write_bytes(path, png);
+  EXPECT_EQ(error_of([&] { load_image_folder(dir.str()); }),
+            "image_folder: " + path + ": header says 20000x20000 (HxW); each side must be in 1..4096");
+}
+
+TEST(ImageFolder, DecodeImageFromMemoryIsPlanar) {
+  std::string png;
+  auto px = make_pixels(3, 2, 3, 5);
+  auto sink = [](void* ctx, void* data, int size) {
+    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), size_t(size));
+  };
+  ASSERT_TRUE(stbi_write_png_to_func(sink, &png, 2, 3, 3, px.data(), 2 * 3));
+  const auto* bytes = reinterpret_cast<const unsigned char*>(png.data());
+  Tensor rgb = decode_image(bytes, png.size(), 0, "mem.png");
+  EXPECT_EQ(rgb.shape(), (Shape{3, 3, 2}));
+  EXPECT_EQ(rgb.to_vector<uint8_t>(), planar(px, 3, 2, 3));
+  EXPECT_EQ(decode_image(bytes, png.size(), 1, "mem.png").shape(), (Shape{1, 3, 2}));
+  EXPECT_EQ(error_of([&] { decode_image(bytes, 7, 0, "cut.png"); }).rfind("image_folder: cut.png: cannot decode: ", 0),
+            0u);
+}
+
+// Found by fuzz/fuzz_image: a JPEG Huffman table with more than 256 codes made
+// Debian's stb_image (2.27) write past its code-length list (data/jpeg_guard.h).
+TEST(ImageFolder, JpegHuffmanTableWithTooManyCodesIsRefused) {
+  std::vector<uint8_t> jpg = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0x14, 0x00, 255, 2};  // DHT: 255 + 2 codes
+  jpg.resize(jpg.size() + 14, 0);                                                // the other 14 counts
+  jpg.resize(jpg.size() + 257, 7);                                               // the 257 symbols
+  jpg.insert(jpg.end(), {0xFF, 0xD9});
+  EXPECT_EQ(error_of([&] { decode_image(jpg.data(), jpg.size(), 0, "bad.jpg"); }),
+            "image_folder: bad.jpg: cannot decode: corrupt JPEG (Huffman table with 257 codes, at most 256)");
+  // The same table cut short: stb reads zeros past the end, so the counts still decide.
+  std::vector<uint8_t> cut(jpg.begin(), jpg.begin() + 9);
+  EXPECT_EQ(error_of([&] { decode_image(cut.data(), cut.size(), 0, "cut.jpg"); }),
+            "image_folder: cut.jpg: cannot decode: corrupt JPEG (Huffman table with 257 codes, at most 256)");
+}
+
+// Found by fuzz/fuzz_image (UBSan: stb copies 0 bytes from a null buffer): an
+// empty first IDAT chunk is valid PNG and decodes to the same pixels.
+TEST(ImageFolder, PngWithEmptyFirstIdatDecodes) {
+  std::string png;
+  auto px = make_pixels(4, 5, 1, 3);
+  auto sink = [](void* ctx, void* data, int size) {
+    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), size_t(size));
+  };
+  ASSERT_TRUE(stbi_write_png_to_func(sink, &png, 5, 4, 1, px.data(), 5));
+  const size_t idat = png.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  png.insert(idat - 4, std::string("\0\0\0\0IDAT\x35\xaf\x06\x1e", 12));  // length 0, type, CRC
+  const auto* bytes = reinterpret_cast<const unsigned char*>(png.data());
+  EXPECT_EQ(decode_image(bytes, png.size(), 0, "empty_idat.png").to_vector<uint8_t>(), px);
+}

@@ -2,7 +2,12 @@
 // and optimizer state, every malformed-file case with its message, name,
 // shape and dtype mismatches against the module, and atomic replacement.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <cstring>
 #include <filesystem>
@@ -291,6 +296,19 @@ TEST_F(Checkpoint, MalformedFilesAreRejectedWithTheirReason) {
             pre + path("short.safetensors") + "': file is 5 bytes, too short for the 8-byte header length (truncated?)");
 }
 
+// Seen while writing fuzz/fuzz_safetensors: a shape with a zero holds no element, so its
+// byte count (0) checked out, but the strides of the other dims overflowed int64.
+TEST_F(Checkpoint, EmptyShapeWhoseStridesOverflowIsRejected) {
+  std::string p = write_raw("empty_huge.safetensors",
+                            R"({"e":{"dtype":"U8","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", "");
+  EXPECT_EQ(load_error(p), "safetensors '" + p + "': entry 'e': shape [0,4611686018427387904,4] overflows");
+  // Zeros with sizes whose product fits are fine.
+  p = write_raw("empty_ok.safetensors", R"({"e":{"dtype":"F32","shape":[0,1024,1024],"data_offsets":[0,0]}})", "");
+  nn::SafeTensors st = nn::load_safetensors(p);
+  ASSERT_EQ(st.tensors.size(), 1u);
+  EXPECT_EQ(st.tensors[0].second.shape(), (Shape{0, 1024, 1024}));
+}
+
 TEST_F(Checkpoint, CorruptedBytesGiveAnErrorOrAValidLoadNeverACrash) {
   auto net = small_net();
   std::string good = path("good.safetensors");
@@ -352,4 +370,58 @@ TEST_F(Checkpoint, FailedWriteLeavesTheOldFileIntact) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, "second");
   EXPECT_FALSE(fs::exists(path("note.txt.tmp")));
+}
+
+// Disk full: a child process saves under RLIMIT_FSIZE (SIGXFSZ ignored, so a
+// write past the limit fails with EFBIG instead of killing it). The error
+// names the file and errno's text, no temporary is left behind, and the old
+// checkpoint still loads with its old values.
+TEST_F(Checkpoint, DiskFullOnSaveNamesTheFileAndKeepsTheOldCheckpoint) {
+  auto net = small_net();
+  const std::string p = path("full.safetensors");
+  nn::save_state(p, *net);
+  const std::vector<char> before = bytes_of(net->named_parameters()[0].second);
+  const auto old_size = fs::file_size(p);
+  ASSERT_GT(old_size, 64u);
+
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{old_size / 2, old_size / 2};
+    std::string message = "no error";
+    int code = 1;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) == 0) {
+      auto changed = small_net();
+      try {
+        nn::save_state(p, *changed);
+      } catch (const std::exception& e) {
+        message = e.what();
+        code = 0;
+      }
+    }
+    [[maybe_unused]] auto n = ::write(fds[1], message.data(), message.size());
+    ::_exit(code);
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) message.append(buf, size_t(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << message;
+  EXPECT_EQ(message.rfind("write '" + p + "': ", 0), 0u) << message;
+  EXPECT_NE(message.find(std::strerror(EFBIG)), std::string::npos) << message;
+  EXPECT_NE(message.find("previous file"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(p + ".tmp"));
+  EXPECT_EQ(fs::file_size(p), old_size);
+  auto loaded = small_net();
+  nn::load_state(p, *loaded);
+  EXPECT_EQ(bytes_of(loaded->named_parameters()[0].second), before);
 }
