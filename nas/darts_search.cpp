@@ -203,6 +203,7 @@ BilevelStepStats BilevelOptimizer::step(const data::Batch& train, const data::Ba
   ArchGradient ag = arch_gradient(train.images, train.labels, val.images, val.labels, xi());
   s.val_loss = ag.val_loss;
   s.val_correct = ag.val_correct;
+  if (options_.reduce_gradients) options_.reduce_gradients(ag.grads, val.labels.size(0));  // data parallel
   if (std::isfinite(ag.val_loss)) {
     arch_opt_.zero_grad();
     for (size_t i = 0; i < alphas_.size(); ++i) autograd::backward({alphas_[i]}, {ag.grads[i]});  // .grad = gradient
@@ -220,6 +221,14 @@ BilevelStepStats BilevelOptimizer::step(const data::Batch& train, const data::Ba
   logits = Tensor();
   if (std::isfinite(s.train_loss)) {
     loss.backward();
+    if (options_.reduce_gradients) {  // data parallel: every rank passes every weight's gradient
+      std::vector<Tensor> grads;
+      for (const Tensor& w : weights_) {
+        if (!w.grad().defined()) autograd::backward({w}, {zeros_like(w)});
+        grads.push_back(w.grad());
+      }
+      options_.reduce_gradients(grads, train.labels.size(0));
+    }
     if (options_.grad_clip > 0) optim::clip_grad_norm_(weights_, options_.grad_clip);
     weight_opt_.step();
   }
@@ -280,12 +289,17 @@ DartsEpoch DartsSearch::run_epoch(const std::function<void(const DartsStepProgre
   auto val_it = val_loader_.begin();
   for (auto& batch : train_loader_) {
     if (p.step == steps || val_it == std::default_sentinel) break;
-    const BilevelStepStats s = opt_.step(batch, *val_it);
+    const bool sharded = bool(options_.shard_batch);  // data parallel: this rank's rows only
+    const data::Batch train_rows = sharded ? options_.shard_batch(batch) : data::Batch{};
+    const data::Batch val_rows = sharded ? options_.shard_batch(*val_it) : data::Batch{};
+    const data::Batch& train_batch = sharded ? train_rows : batch;
+    const data::Batch& val_batch = sharded ? val_rows : *val_it;
+    const BilevelStepStats s = opt_.step(train_batch, val_batch);
     ++p.step;
     if (!std::isfinite(s.train_loss) || !std::isfinite(s.val_loss))
       NF_FAIL("darts search: loss became ", std::isfinite(s.train_loss) ? s.val_loss : s.train_loss, " at epoch ",
               out.epoch, " step ", p.step, "/", steps, "; the epoch is lost (the last checkpoint is kept); try a lower lr");
-    const int64_t n = batch.labels.size(0), nv = val_it->labels.size(0);
+    const int64_t n = train_batch.labels.size(0), nv = val_batch.labels.size(0);
     p.images += n;
     p.loss_sum += s.train_loss * double(n);
     p.correct += s.train_correct;

@@ -75,6 +75,20 @@ struct DartsSearchOptions {
   double arch_weight_decay = 1e-3;
   double hessian_radius = 0.01;  // second order: the finite-difference step is hessian_radius / ||v||
   uint64_t seed = 0;  // batch order of both halves
+
+  // Data parallelism, for a distributed runner (dist/data_parallel.h; nas/ never
+  // depends on MPI). Not saved in JSON. Unset: whole batches in one process. Set
+  // on every rank: each rank trains on shard_batch(batch), its rows of every
+  // batch, and reduce_gradients(grads, rows) replaces each gradient in place by
+  // the mean over ranks weighted by `rows` (the rows it was computed from); it
+  // runs on every rank at every step (a collective): on the α gradient before
+  // the α step and on the weight gradients (zeros for a weight without one)
+  // before clipping, so every rank takes the same steps. A non-finite loss
+  // throws on its rank (see run_epoch), which the runner turns into a job stop.
+  // BatchNorm statistics stay per rank. Second order: each rank's virtual step
+  // uses its own shard, so the α gradient is the mean of per-shard estimates.
+  std::function<data::Batch(const data::Batch&)> shard_batch;
+  std::function<void(std::vector<Tensor>& grads, int64_t rows)> reduce_gradients;
 };
 // nlohmann hooks; from_json fills omitted fields with the defaults and throws
 // nf::Error ("darts options: <field>: <problem>") on a bad value.

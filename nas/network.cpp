@@ -9,6 +9,7 @@ namespace nf::nas {
 void to_json(nlohmann::json& j, const NetworkConfig& c) {
   j = {{"image_shape", c.image_shape}, {"num_classes", c.num_classes}, {"channels", c.channels},
        {"cells", c.cells},             {"drop_path", c.drop_path}};
+  if (c.auxiliary) j["auxiliary"] = true;
 }
 
 namespace {
@@ -25,7 +26,7 @@ void from_json(const nlohmann::json& j, NetworkConfig& c) {
   NF_CHECK(j.is_object(), "network config: expected a JSON object, got ", j.dump());
   for (auto& [key, value] : j.items())
     NF_CHECK(key == "image_shape" || key == "num_classes" || key == "channels" || key == "cells" ||
-                 key == "drop_path",
+                 key == "drop_path" || key == "auxiliary",
              "network config: unknown field '", key, "'");
   NetworkConfig out;
   if (j.contains("image_shape")) {
@@ -46,6 +47,10 @@ void from_json(const nlohmann::json& j, NetworkConfig& c) {
     NF_CHECK(v.is_number() && v.get<double>() >= 0 && v.get<double>() < 1,
              "network config: drop_path: expected a probability in [0, 1), got ", v.dump());
     out.drop_path = v.get<double>();
+  }
+  if (j.contains("auxiliary")) {
+    NF_CHECK(j["auxiliary"].is_boolean(), "network config: auxiliary: expected true or false, got ", j["auxiliary"].dump());
+    out.auxiliary = j["auxiliary"].get<bool>();
   }
   c = out;
 }

@@ -2,7 +2,9 @@
 // images, the classes and the network's size. One struct serves every space;
 // each field says which spaces read it.
 //
-// JSON: {"image_shape": [1, 28, 28], "num_classes": 10, "channels": 16, "cells": 1, "drop_path": 0}.
+// JSON: {"image_shape": [1, 28, 28], "num_classes": 10, "channels": 16, "cells": 1, "drop_path": 0},
+// plus "auxiliary": true when set (omitted when false, so configs written
+// before it existed read back equal).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
@@ -21,6 +23,9 @@ struct NetworkConfig {
   int64_t cells = 1;
   // darts: drop-path probability while training (0.2 in the paper's final training).
   double drop_path = 0;
+  // darts: an auxiliary classifier on the cell at 2/3 depth (the paper's final
+  // training; its loss is added in training only, see nas/network_darts.h).
+  bool auxiliary = false;
   bool operator==(const NetworkConfig&) const = default;
 };
 

@@ -1,5 +1,9 @@
 #include "nas/network_darts.h"
 
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
 #include "autograd/functions.h"
 #include "nas/network_layers.h"
 #include "nn/activation.h"
@@ -31,7 +35,46 @@ std::shared_ptr<nn::Module> make_op(DartsOp op, int64_t c, int64_t stride) {
   NF_FAIL("darts network: op value ", static_cast<int>(op), " is not a darts op");
 }
 
+// The auxiliary head's pool: a fixed rectangular average pool (nn::AvgPool2d is square).
+class AuxPoolImpl : public nn::Module {
+ public:
+  explicit AuxPoolImpl(const PoolParams& p) : nn::Module("AuxAvgPool2d"), params_(p) {}
+  Tensor forward(const Tensor& x) override { return avg_pool2d(x, params_); }
+
+ private:
+  PoolParams params_;
+};
+
+// Stride and kernel along one dimension of size n >= 2 so that two windows cover it.
+std::pair<int64_t, int64_t> aux_pool_dim(int64_t n) {
+  const int64_t stride = std::min<int64_t>(3, n / 2);
+  return {n - stride, stride};  // (kernel, stride): outputs (n - kernel) / stride + 1 = 2
+}
+
+// Halving that rounds up, as every stride-2 op of the network does.
+int64_t halved(int64_t n) { return (n + 1) / 2; }
+
 }  // namespace
+
+AuxiliaryHeadImpl::AuxiliaryHeadImpl(int64_t c, int64_t h, int64_t w, int64_t classes)
+    : nn::Module("AuxiliaryHead"), c_(c), h_(h), w_(w) {
+  NF_CHECK(h >= 2 && w >= 2, "darts network: the auxiliary head needs a map of at least 2x2, got ", h, "x", w,
+           " (use larger images or fewer cells before it)");
+  const auto [kh, sh] = aux_pool_dim(h);
+  const auto [kw, sw] = aux_pool_dim(w);
+  const PoolParams pool{.kernel_h = kh, .kernel_w = kw, .stride_h = sh, .stride_w = sw, .pad_h = 0, .pad_w = 0};
+  features_ = register_module(
+      "features", nn::Sequential(nn::ReLU(), std::make_shared<AuxPoolImpl>(pool), nn::Conv2d(c, 128, 1, {.bias = false}),
+                                 nn::BatchNorm2d(128), nn::ReLU(), nn::Conv2d(128, 768, 2, {.bias = false}),
+                                 nn::BatchNorm2d(768), nn::ReLU()));
+  classifier_ = register_module("classifier", nn::Linear(768, classes));
+}
+
+Tensor AuxiliaryHeadImpl::forward(const Tensor& x) {
+  NF_CHECK(x.dim() == 4 && x.size(1) == c_ && x.size(2) == h_ && x.size(3) == w_, "AuxiliaryHead: expected input [N, ",
+           c_, ", ", h_, ", ", w_, "] (the size it was built for), got ", shape_str(x.shape()));
+  return classifier_->forward(flatten(features_->forward(x), 1));  // [N, 768, 1, 1] -> [N, 768]
+}
 
 DartsCellImpl::DartsCellImpl(const DartsCell& cell, int64_t c_prev_prev, int64_t c_prev, int64_t c, bool reduce,
                              bool reduction_prev)
@@ -82,27 +125,48 @@ DartsNetworkImpl::DartsNetworkImpl(const DartsGenotype& g, const NetworkConfig& 
   int64_t c_prev_prev = c_curr, c_prev = c_curr;
   c_curr = c;
   bool reduction_prev = false;
+  int64_t h = cfg.image_shape[1], w = cfg.image_shape[2];  // the current cell's output size
+  int64_t aux_c = 0, aux_h = 0, aux_w = 0;
   for (int64_t i = 0; i < cfg.cells; ++i) {
     const bool reduction = i == cfg.cells / 3 || i == 2 * cfg.cells / 3;
-    if (reduction) c_curr *= 2;
+    if (reduction) {
+      c_curr *= 2;
+      h = halved(h);
+      w = halved(w);
+    }
     const DartsCell& cell = reduction ? g.reduce : g.normal;
     cells_->push_back(std::make_shared<DartsCellImpl>(cell, c_prev_prev, c_prev, c_curr, reduction, reduction_prev));
     reduction_prev = reduction;
     c_prev_prev = c_prev;
     c_prev = DartsCell::kNodes * c_curr;
+    if (i == 2 * cfg.cells / 3) std::tie(aux_c, aux_h, aux_w) = std::tuple(c_prev, h, w);
   }
   classifier_ = register_module("classifier", nn::Linear(c_prev, cfg.num_classes));
+  if (cfg.auxiliary) {
+    aux_cell_ = 2 * cfg.cells / 3;
+    aux_head_ = register_module("auxiliary_head",
+                                std::make_shared<AuxiliaryHeadImpl>(aux_c, aux_h, aux_w, cfg.num_classes));
+  }
 }
 
-Tensor DartsNetworkImpl::forward(const Tensor& x) {
+DartsOutput DartsNetworkImpl::run(const Tensor& x, bool auxiliary) {
+  DartsOutput out;
   Tensor s0 = stem_->forward(x);
   Tensor s1 = s0;
   for (size_t i = 0; i < cells_->size(); ++i) {
     Tensor s2 = cells_->at<DartsCellImpl>(i)->forward(s0, s1, drop_path_prob);
     s0 = s1;
     s1 = s2;
+    if (auxiliary && int64_t(i) == aux_cell_) out.auxiliary = aux_head_->forward(s1);
   }
-  return classifier_->forward(mean(s1, {2, 3}));  // global average pool: [N, 4C_last]
+  out.logits = classifier_->forward(mean(s1, {2, 3}));  // global average pool: [N, 4C_last]
+  return out;
+}
+
+Tensor DartsNetworkImpl::forward(const Tensor& x) { return run(x, false).logits; }
+
+DartsOutput DartsNetworkImpl::forward_with_auxiliary(const Tensor& x) {
+  return run(x, aux_head_ != nullptr && is_training());
 }
 
 }  // namespace nf::nas

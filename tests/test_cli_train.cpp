@@ -14,9 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "nas/genotype.h"
+#include "nas/notation.h"
 #include "tensor/error.h"
+#include "tensor/factory.h"
+#include "tensor/random.h"
 #include "tests/cli_util.h"
 #include "tools/commands.h"
+#include "tools/models.h"
 
 namespace fs = std::filesystem;
 using nf::tools::Flags;
@@ -42,6 +47,24 @@ class CliTrain : public testing::Test {
   }
   TempDir data, runs;
 };
+
+const char* kDartsV2 =
+    "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
+    "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], "
+    "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), "
+    "('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
+
+// A best.json-like file holding `genotype` for a tiny network (C 2, 3 cells).
+std::string write_architecture(const fs::path& path, const nf::nas::Genotype& genotype, const std::string& space) {
+  std::ofstream out(path);
+  out << json{{"genotype", genotype}, {"space", {{"space", space}}}, {"network", {{"channels", 2}, {"cells", 3}}}}.dump();
+  return path.string();
+}
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
 
 }  // namespace
 
@@ -193,7 +216,7 @@ TEST(CliTrainHelp, ListsTheFlags) {
   }
   Outcome train = run(nf::tools::cmd_train, "train", {"--help"});
   for (const char* flag : {"--model", "--epochs", "--batch-size", "--lr", "--optimizer", "--weight-decay", "--seed",
-                           "--out", "--resume", "--limit", "--val-fraction"})
+                           "--out", "--resume", "--limit", "--val-fraction", "--cutout", "--auxiliary-weight"})
     EXPECT_NE(train.out.find(flag), std::string::npos) << flag;
 }
 
@@ -212,4 +235,104 @@ TEST(CliTrainFashionMnist, MlpReaches75PercentOnASubsetInOneEpoch) {
   auto metrics = read_metrics(runs.path / "fm" / "metrics.jsonl");
   ASSERT_EQ(metrics.size(), 1u);
   EXPECT_GE(metrics[0]["test_acc"].get<double>(), 0.75) << r.out;
+}
+
+// DARTS's retraining options on a searched cell: the auxiliary head and cutout are
+// recorded in config.json, the head's loss is logged, eval rebuilds the same network
+// (the head's weights load, and are ignored), and a resume keeps both.
+TEST_F(CliTrain, DartsGenotypeWithAuxiliaryHeadAndCutout) {
+  const std::string genotype =
+      write_architecture(runs.path / "best.json", nf::nas::parse_darts_genotype(kDartsV2), "darts");
+  const fs::path dir = runs.path / "aux";
+  Outcome r = run(nf::tools::cmd_train, "train",
+                  {"--genotype", genotype, "--data-dir", data.path.string(), "--epochs", "1", "--limit", "64",
+                   "--batch-size", "16", "--lr", "0.05", "--cutout", "4", "--auxiliary-weight", "0.4", "--out",
+                   dir.string()});
+  ASSERT_EQ(r.rc, 0) << r.error;
+  EXPECT_NE(r.out.find("of them in the auxiliary head"), std::string::npos) << r.out;
+  const json config = read_json(dir / "config.json");
+  EXPECT_EQ(config["cutout"], 4);
+  EXPECT_EQ(config["auxiliary-weight"], 0.4);
+  EXPECT_EQ(config["architecture"]["network"]["auxiliary"], true);
+  auto metrics = read_metrics(dir / "metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 1u);
+  ASSERT_TRUE(metrics[0].contains("train_aux_loss")) << metrics[0].dump();
+  EXPECT_GT(metrics[0]["train_aux_loss"].get<double>(), 0);
+
+  Outcome eval = run(nf::tools::cmd_eval, "eval", {"--checkpoint", dir.string()});
+  ASSERT_EQ(eval.rc, 0) << eval.error;
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "test accuracy %.2f%%", 100.0 * metrics[0]["test_acc"].get<double>());
+  EXPECT_NE(eval.out.find(expected), std::string::npos) << eval.out << " (expected " << expected << ")";
+
+  Outcome changed = run(nf::tools::cmd_train, "train", {"--out", dir.string(), "--resume", "--auxiliary-weight", "0.2"});
+  EXPECT_NE(changed.error.find("--resume: --auxiliary-weight 0.2 differs from 0.4"), std::string::npos) << changed.error;
+  Outcome more = run(nf::tools::cmd_train, "train", {"--out", dir.string(), "--resume", "--epochs", "2"});
+  ASSERT_EQ(more.rc, 0) << more.error;
+  metrics = read_metrics(dir / "metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_TRUE(metrics[1].contains("train_aux_loss"));
+  EXPECT_EQ(read_json(dir / "config.json")["cutout"], 4);
+
+  // Without the flags the network has no head and the config says so.
+  const fs::path plain = runs.path / "plain";
+  ASSERT_EQ(run(nf::tools::cmd_train, "train",
+                {"--genotype", genotype, "--data-dir", data.path.string(), "--epochs", "1", "--limit", "32",
+                 "--batch-size", "16", "--out", plain.string()})
+                .rc,
+            0);
+  const json plain_config = read_json(plain / "config.json");
+  EXPECT_EQ(plain_config["cutout"], 0);
+  EXPECT_EQ(plain_config["auxiliary-weight"], 0.0);
+  EXPECT_FALSE(plain_config["architecture"]["network"].contains("auxiliary"));
+  EXPECT_FALSE(read_metrics(plain / "metrics.jsonl")[0].contains("train_aux_loss"));
+}
+
+TEST_F(CliTrain, BadCutoutAndAuxiliaryValuesAreRejected) {
+  const std::string darts =
+      write_architecture(runs.path / "darts.json", nf::nas::parse_darts_genotype(kDartsV2), "darts");
+  const std::string nb201 = write_architecture(
+      runs.path / "nb201.json",
+      nf::nas::parse_nb201_genotype("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"),
+      "nb201");
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--data-dir", data.path.string(), "--epochs", "1", "--limit", "32",
+                                     "--out", (runs.path / "bad").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(nf::tools::cmd_train, "train", args).error;
+  };
+  std::string e = with({"--cutout", "-1"});
+  EXPECT_NE(e.find("--cutout must be in [0, "), std::string::npos) << e;
+  e = with({"--cutout", "9"});  // the synthetic images are 8x8
+  EXPECT_NE(e.find("--cutout 9 is larger than the 8x8 images"), std::string::npos) << e;
+  e = with({"--auxiliary-weight", "-0.5", "--genotype", darts});
+  EXPECT_NE(e.find("--auxiliary-weight must be in [0, "), std::string::npos) << e;
+  e = with({"--auxiliary-weight", "0.4", "--model", "mlp"});
+  EXPECT_NE(e.find("--auxiliary-weight needs --genotype of the darts space (the auxiliary head is DARTS's), got --model mlp"),
+            std::string::npos)
+      << e;
+  e = with({"--auxiliary-weight", "0.4", "--genotype", nb201});
+  EXPECT_NE(e.find("--auxiliary-weight needs --genotype of the darts space (the auxiliary head is DARTS's), got a nb201 genotype"),
+            std::string::npos)
+      << e;
+  EXPECT_FALSE(fs::exists(runs.path / "bad" / "checkpoint.safetensors"));
+}
+
+// --cutout N ends the training transform with a cutout of the normalised images;
+// evaluation and --cutout 0 never cut.
+TEST(CliTrainTransform, CutoutZeroesOneSquarePerTrainingImage) {
+  const nf::Tensor x = nf::full({6, 1, 8, 8}, 0.9);  // normalised: (0.9 - 0.286) / 0.353 != 0
+  nf::Generator gen(2);
+  auto zeros_per_image = [](const nf::Tensor& t) {
+    std::vector<int> n(size_t(t.size(0)), 0);
+    const std::vector<float> v = t.contiguous().to_vector<float>();
+    for (size_t i = 0; i < v.size(); ++i) n[i / 64] += v[i] == 0.0f;
+    return n;
+  };
+  for (int n : zeros_per_image(nf::tools::train_transform("fashion-mnist", 4)(x, gen))) {
+    EXPECT_GE(n, 4);   // a 4x4 square centred in a corner keeps 2x2 inside the image
+    EXPECT_LE(n, 16);
+  }
+  for (int n : zeros_per_image(nf::tools::train_transform("fashion-mnist", 0)(x, gen))) EXPECT_EQ(n, 0);
+  for (int n : zeros_per_image(nf::tools::eval_transform("fashion-mnist")(x, gen))) EXPECT_EQ(n, 0);
 }

@@ -1,8 +1,8 @@
 // Building networks from genotypes: the MAC counter, each space's network
 // (logit shapes, parameter names, one SGD step lowers the loss with finite
 // gradients), an all-'none' NB201 cell, exact params/MACs of hand-computed
-// cases, DARTS_V2's published size and the errors of foreign genotypes and
-// bad configs.
+// cases, DARTS_V2's published size, the DARTS auxiliary head (shapes, size,
+// training-only use) and the errors of foreign genotypes and bad configs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,12 +11,14 @@
 #include <set>
 
 #include "autograd/functions.h"
+#include "nas/network_darts.h"
 #include "nas/notation.h"
 #include "nas/space.h"
 #include "nas/space_darts.h"
 #include "nas/space_macro.h"
 #include "nas/space_nb201.h"
 #include "nn/nn.h"
+#include <nlohmann/json.hpp>
 #include "tensor/error.h"
 #include "tensor/factory.h"
 
@@ -334,4 +336,112 @@ TEST(NasBuild, BadConfigsAndGenotypesAreRejected) {
   none_g.normal.edges[3].op = DartsOp::none;
   e = error_of([&] { DartsSpace({.include_none = false}).build(none_g, {}); });
   EXPECT_NE(e.find("normal[3]"), std::string::npos) << e;
+}
+
+// --- the DARTS auxiliary head --------------------------------------------------------------
+
+namespace {
+
+// The reference's AuxiliaryHeadCIFAR for C input channels: conv1x1 C -> 128 and its
+// BN, conv2x2 128 -> 768 and its BN (affine: weight and bias), linear 768 -> classes.
+int64_t aux_head_params(int64_t c, int64_t classes) {
+  return c * 128 + 2 * 128 + 128 * 768 * 2 * 2 + 2 * 768 + 768 * classes + classes;
+}
+
+std::shared_ptr<DartsNetworkImpl> darts_v2(NetworkConfig cfg, bool auxiliary, uint64_t seed = 4) {
+  cfg.auxiliary = auxiliary;
+  manual_seed(seed);
+  return std::dynamic_pointer_cast<DartsNetworkImpl>(DartsSpace().build(parse_darts_genotype(kDartsV2), cfg));
+}
+
+}  // namespace
+
+TEST(NasAuxiliaryHead, MapsEveryMapOfTwoByTwoOrMoreToLogits) {
+  manual_seed(1);
+  // 8x8: CIFAR's map at 2/3 depth (pool 5x5 stride 3); 7x7: Fashion-MNIST's (4x4 stride 3);
+  // non-square and the smallest map (2x2: pool 1x1 stride 1).
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{8, 8}, {7, 7}, {7, 4}, {2, 2}}) {
+    AuxiliaryHeadImpl head(6, h, w, 5);
+    EXPECT_EQ(head.forward(randn({3, 6, h, w})).shape(), (Shape{3, 5})) << h << "x" << w;
+    EXPECT_EQ(head.parameter_count(), aux_head_params(6, 5));
+  }
+  std::string e = error_of([] { AuxiliaryHeadImpl(6, 1, 4, 5); });
+  EXPECT_NE(e.find("auxiliary head needs a map of at least 2x2, got 1x4"), std::string::npos) << e;
+  e = error_of([] { AuxiliaryHeadImpl(6, 7, 7, 5).forward(randn({1, 6, 8, 8})); });
+  EXPECT_NE(e.find("expected input [N, 6, 7, 7]"), std::string::npos) << e;
+}
+
+TEST(NasAuxiliaryHead, AddsOnlyTheHeadsParametersUnderItsOwnNames) {
+  // The paper's CIFAR-10 network (3,349,342 parameters without the head) reads cell
+  // 13 (of 20) with 4 x 144 = 576 channels on an 8x8 map.
+  const NetworkConfig paper{.image_shape = {3, 32, 32}, .num_classes = 10, .channels = 36, .cells = 20};
+  EXPECT_EQ(darts_v2(paper, true)->parameter_count(), 3'349'342 + aux_head_params(576, 10));
+  // Fashion-MNIST, C = 4, 5 cells: cell 3 (the second reduction), 4 x 16 = 64 channels on 7x7.
+  const NetworkConfig fm{.image_shape = {1, 28, 28}, .num_classes = 10, .channels = 4, .cells = 5};
+  auto with = darts_v2(fm, true), without = darts_v2(fm, false);
+  EXPECT_TRUE(with->has_auxiliary());
+  EXPECT_FALSE(without->has_auxiliary());
+  EXPECT_EQ(with->parameter_count() - without->parameter_count(), aux_head_params(64, 10));
+  std::set<std::string> extra = param_names(*with), base = param_names(*without);
+  for (const std::string& n : base) EXPECT_EQ(extra.erase(n), 1u) << n;  // existing names unchanged
+  EXPECT_EQ(extra, (std::set<std::string>{"auxiliary_head.features.2.weight", "auxiliary_head.features.3.weight",
+                                          "auxiliary_head.features.3.bias", "auxiliary_head.features.5.weight",
+                                          "auxiliary_head.features.6.weight", "auxiliary_head.features.6.bias",
+                                          "auxiliary_head.classifier.weight", "auxiliary_head.classifier.bias"}));
+}
+
+TEST(NasAuxiliaryHead, TrainsWithTheMainLossAndEvalIgnoresIt) {
+  const NetworkConfig cfg{.image_shape = {1, 12, 12}, .num_classes = 4, .channels = 2, .cells = 3};
+  auto with = darts_v2(cfg, true), without = darts_v2(cfg, false);
+  Generator gen(5);
+  const Tensor x = randn({4, 1, 12, 12}, {}, &gen);
+  const Tensor y = randint(4, {4}, Device::cpu(), &gen);
+
+  // Training mode: both logits; the head's loss reaches the head and the cells below it.
+  DartsOutput o = with->forward_with_auxiliary(x);
+  ASSERT_TRUE(o.auxiliary.defined());
+  EXPECT_EQ(o.auxiliary.shape(), (Shape{4, 4}));
+  EXPECT_EQ(o.logits.shape(), (Shape{4, 4}));
+  Tensor loss = cross_entropy(o.logits, y) + cross_entropy(o.auxiliary, y) * 0.4;
+  with->zero_grad();
+  loss.backward();
+  for (const auto& [name, p] : with->named_parameters()) {
+    if (name == "auxiliary_head.features.2.weight" || name == "auxiliary_head.classifier.weight" ||
+        name == "stem.0.weight") {
+      ASSERT_TRUE(p.grad().defined()) << name;
+      EXPECT_GT(abs_sum(p.grad()), 0) << name;
+    }
+  }
+  // forward() alone never runs the head: its parameters get no gradient.
+  with->zero_grad();
+  cross_entropy(with->forward(x), y).backward();
+  for (const auto& [name, p] : with->named_parameters()) {
+    if (name.rfind("auxiliary_head.", 0) == 0) {
+      EXPECT_FALSE(p.grad().defined()) << name;
+    }
+  }
+
+  // Eval mode: no auxiliary logits, and the same logits as the network built without
+  // the head from the same seed (the head is initialised after every other parameter).
+  with->eval();
+  without->eval();
+  const Tensor xe = randn({2, 1, 12, 12}, {}, &gen);
+  DartsOutput e = with->forward_with_auxiliary(xe);
+  EXPECT_FALSE(e.auxiliary.defined());
+  EXPECT_EQ(e.logits.to_vector<float>(), with->forward(xe).to_vector<float>());
+  auto fresh_with = darts_v2(cfg, true), fresh_without = darts_v2(cfg, false);
+  fresh_with->eval();
+  fresh_without->eval();
+  EXPECT_EQ(fresh_with->forward(xe).to_vector<float>(), fresh_without->forward(xe).to_vector<float>());
+}
+
+TEST(NasAuxiliaryHead, NetworkConfigJsonCarriesTheFlag) {
+  NetworkConfig cfg{.channels = 4, .cells = 5};
+  EXPECT_FALSE(nlohmann::json(cfg).contains("auxiliary"));  // configs written before the flag read back equal
+  cfg.auxiliary = true;
+  const nlohmann::json j = cfg;
+  EXPECT_EQ(j["auxiliary"], true);
+  EXPECT_EQ(j.get<NetworkConfig>(), cfg);
+  std::string e = error_of([] { (void)nlohmann::json({{"auxiliary", 1}}).get<NetworkConfig>(); });
+  EXPECT_NE(e.find("network config: auxiliary: expected true or false, got 1"), std::string::npos) << e;
 }

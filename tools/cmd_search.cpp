@@ -1,15 +1,25 @@
 // `nasforge search`: a multi-trial NAS experiment (nas/search.h) on a data set,
-// from flags; `--resume DIR` continues one from its directory.
+// from flags; `--resume DIR` continues one from its directory. In an MPI build,
+// `mpirun -np N nasforge search ...` trains N-1 trials at a time on ranks
+// 1..N-1 (dist/async_search.h); without mpirun it runs in this process.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "data/split.h"
+#ifdef NF_WITH_MPI
+#include "dist/async_search.h"
+#include "dist/comm.h"
+#include "dist/threads.h"
+#include "dist/trial_pool.h"
+#endif
 #include "nas/evaluator.h"
 #include "nas/experiment.h"
 #include "nas/search.h"
@@ -186,72 +196,181 @@ nas::TrialData load_trial_data(const json& data, uint64_t seed, nas::NetworkConf
   return out;
 }
 
+// What every rank needs to train trials, built from an experiment's config;
+// `config` gets the data set's image shape and class count in "network".
+struct TrialSetup {
+  std::unique_ptr<nas::SearchSpace> space;
+  std::unique_ptr<nas::Evaluator> evaluator;  // refers to *space
+  int64_t train_size = 0;
+};
+
+TrialSetup make_trial_setup(json& config) {
+  TrialSetup t;
+  t.space = nas::make_space(config.at("space"));
+  nas::NetworkConfig network = config.at("network").get<nas::NetworkConfig>();
+  const auto protocol = config.at("protocol").get<nas::TrialProtocol>();
+  const auto constraints = config.at("constraints").get<nas::Constraints>();
+  nas::TrialData trial_data = load_trial_data(config.at("data"), protocol.seed, network);
+  config["network"] = network;  // with the data set's image shape and classes
+  t.train_size = trial_data.train->size();
+  t.evaluator = std::make_unique<nas::Evaluator>(*t.space, network, protocol, constraints, std::move(trial_data));
+  return t;
+}
+
+// The experiment a search runs in: opened (--resume) or still to be created
+// (--out), with its configuration.
+struct Plan {
+  json config;
+  std::optional<nas::Experiment> experiment;  // set when resuming
+  std::string resume_dir, out;
+};
+
+Plan plan_from_flags(Flags& flags) {
+  Plan p;
+  p.resume_dir = flags.text("resume", "");
+  p.out = flags.text("out", "");
+  if (!p.resume_dir.empty()) {
+    NF_CHECK(p.out.empty(), "nasforge search: pass either --out (a new search) or --resume (continue one)");
+    p.experiment = nas::Experiment::open(p.resume_dir);
+    p.config = p.experiment->config();
+    const std::string data_dir = flags.text("data-dir", "");
+    const std::string budget = flags.text("budget", "");
+    flags.finish();  // every other setting is the experiment's
+    if (!data_dir.empty()) p.config["data"]["data_dir"] = data_dir;
+    if (!budget.empty()) p.config["budget"] = budget_json(parse_budget(budget));
+#ifndef NF_WITH_MPI
+    // A search of an MPI build that stopped with trials in flight lists them in
+    // strategy.json ("pending", dist/async_search.h); only that code resumes them.
+    auto state = p.experiment->strategy_state();
+    NF_CHECK(!(state && state->contains("pending")), "nasforge search: ", p.resume_dir,
+             " stopped during an MPI search with trials in flight; resume it with a nasforge built with MPI");
+#endif
+  } else {
+    NF_CHECK(!p.out.empty(), "nasforge search: --out DIR is required (or --resume DIR)");
+    p.config = config_from_flags(flags);
+    flags.finish();
+    NF_CHECK(!std::filesystem::exists(std::filesystem::path(p.out) / "config.json"), "nasforge search: ", p.out,
+             " already holds an experiment; continue it with --resume ", p.out, " or choose another --out");
+  }
+  return p;
+}
+
+std::unique_ptr<nas::Strategy> make_strategy_of(const json& config, const nas::SearchSpace& space) {
+  const json& s = config.at("strategy");
+  return nas::make_strategy(s.at("name").get<std::string>(), space, s.at("options"), s.at("seed").get<uint64_t>());
+}
+
+// Creates the experiment (or records a changed config on resume) and prints the header.
+void start_experiment(Plan& plan, const nas::SearchSpace& space, const nas::Strategy& strategy,
+                      const TrialSetup& trials) {
+  if (plan.experiment) {
+    if (plan.config != plan.experiment->config()) plan.experiment->set_config(plan.config);
+    std::cout << "resuming " << plan.resume_dir << " after " << plan.experiment->trials().size() << " trials"
+              << std::endl;
+  } else {
+    plan.experiment = nas::Experiment::create(plan.out, plan.config);
+  }
+  const json& data = plan.config["data"];
+  std::printf("searching the %s space (10^%.1f genotypes) with %s: each trial trains %lld epoch(s) on %lld %s images "
+              "and validates on %lld\n",
+              std::string(space.name()).c_str(), space.size().log10, std::string(strategy.name()).c_str(),
+              static_cast<long long>(trials.evaluator->protocol().epochs), static_cast<long long>(trials.train_size),
+              data["spec"].get<std::string>().c_str(), static_cast<long long>(data["val_examples"].get<int64_t>()));
+  std::fflush(stdout);
+}
+
+#ifdef NF_WITH_MPI
+constexpr int kConfigTag = 100;  // rank 0 -> workers: the experiment's config
+
+// True when the flags ask for a DARTS search (new or resumed), which runs in one process.
+bool wants_darts(const Flags& flags) {
+  Flags peek = flags;
+  if (peek.text("strategy", "") == "darts") return true;
+  const std::string dir = peek.text("resume", "");
+  if (dir.empty()) return false;
+  std::ifstream in(std::filesystem::path(dir) / "config.json");
+  const json c = json::parse(in, nullptr, false);
+  return c.is_object() && c.contains("strategy") && c["strategy"].is_object() &&
+         c["strategy"].value("name", "") == "darts";
+}
+
+// `mpirun -np N nasforge search ...` with N >= 2: rank 0 owns the strategy and
+// the experiment directory; ranks 1..N-1 train the genotypes it sends
+// (dist/async_search.h). Rank 0 only plans, so it keeps one thread and the
+// training ranks on a host share its cores (dist/threads.h).
+int search_on_ranks(Flags& flags) {
+  NF_CHECK(!wants_darts(flags), "nasforge search: --strategy darts runs in one process; start it without mpirun");
+  const bool root = dist::is_root();
+  const dist::RankThreads threads = dist::set_threads_per_rank(!root);
+  if (!root) {
+    json config = dist::recv_json(0, kConfigTag).body;
+    TrialSetup trials = make_trial_setup(config);
+    dist::serve_trials([&](const nas::Genotype& g) { return trials.evaluator->evaluate(g); });
+    return 0;
+  }
+  Plan plan = plan_from_flags(flags);
+  TrialSetup trials = make_trial_setup(plan.config);
+  auto strategy = make_strategy_of(plan.config, *trials.space);
+  const nas::SearchBudget budget = budget_from(plan.config.at("budget"));
+  start_experiment(plan, *trials.space, *strategy, trials);
+  for (int r = 1; r < dist::size(); ++r) dist::send_json(plan.config, r, kConfigTag);
+  std::printf("%d MPI ranks: rank 0 plans, %d train trials (up to %d OpenMP threads each)\n", dist::size(),
+              dist::size() - 1, threads.most);
+  std::fflush(stdout);
+  trials.evaluator.reset();  // rank 0 trains nothing: free its copy of the data
+  nas::Experiment& experiment = *plan.experiment;
+  SearchDisplay display(std::cout, false, budget);  // per-trial lines; trials train elsewhere
+  {
+    dist::MpiTrialPool pool;
+    dist::run_async_search(experiment, *strategy, pool, budget,
+                           {.on_trial_start = {},
+                            .on_trial_end = [&](const nas::Experiment& e) { display.trial_finished(e); }});
+  }  // the pool tells the workers to stop
+  display.summary(experiment);
+  write_report_after_search(experiment.dir(), std::cout);  // never throws: prints a warning instead
+  return 0;
+}
+#endif
+
 }  // namespace
 
 int cmd_search(Flags& flags) {
+#ifdef NF_WITH_MPI
+  if (dist::launched() && dist::size() > 1) {
+    if (!Flags(flags).has("help")) return dist::run_or_abort([&] { return search_on_ranks(flags); });
+    if (!dist::is_root()) return 0;  // the help text once
+  }
+#endif
   if (auto rc = cmd_search_darts(flags)) return *rc;  // --strategy darts: a one-shot search
   if (flags.has("help")) {
     std::cout << kHelp;
     return 0;
   }
-  const std::string resume_dir = flags.text("resume", ""), out = flags.text("out", "");
-  json config;
-  std::optional<nas::Experiment> experiment;
-  if (!resume_dir.empty()) {
-    NF_CHECK(out.empty(), "nasforge search: pass either --out (a new search) or --resume (continue one)");
-    experiment = nas::Experiment::open(resume_dir);
-    config = experiment->config();
-    const std::string data_dir = flags.text("data-dir", "");
-    const std::string budget = flags.text("budget", "");
-    flags.finish();  // every other setting is the experiment's
-    if (!data_dir.empty()) config["data"]["data_dir"] = data_dir;
-    if (!budget.empty()) config["budget"] = budget_json(parse_budget(budget));
-  } else {
-    NF_CHECK(!out.empty(), "nasforge search: --out DIR is required (or --resume DIR)");
-    config = config_from_flags(flags);
-    flags.finish();
-    NF_CHECK(!std::filesystem::exists(std::filesystem::path(out) / "config.json"), "nasforge search: ", out,
-             " already holds an experiment; continue it with --resume ", out, " or choose another --out");
-  }
-
   // Everything is checked before the first file is written.
-  auto space = nas::make_space(config.at("space"));
-  const json& strategy_config = config.at("strategy");
-  auto strategy = nas::make_strategy(strategy_config.at("name").get<std::string>(), *space,
-                                     strategy_config.at("options"), strategy_config.at("seed").get<uint64_t>());
-  nas::NetworkConfig network = config.at("network").get<nas::NetworkConfig>();
-  const auto protocol = config.at("protocol").get<nas::TrialProtocol>();
-  const auto constraints = config.at("constraints").get<nas::Constraints>();
-  const nas::SearchBudget budget = budget_from(config.at("budget"));
-  nas::TrialData trial_data = load_trial_data(config.at("data"), protocol.seed, network);
-  config["network"] = network;  // with the data set's image shape and classes
-  const int64_t train_size = trial_data.train->size();
-  nas::Evaluator evaluator(*space, network, protocol, constraints, std::move(trial_data));
-
-  if (experiment) {
-    if (config != experiment->config()) experiment->set_config(config);
-    std::cout << "resuming " << resume_dir << " after " << experiment->trials().size() << " trials" << std::endl;
-  } else {
-    experiment = nas::Experiment::create(out, config);
-  }
-  const json& data = config["data"];
-  std::printf("searching the %s space (10^%.1f genotypes) with %s: each trial trains %lld epoch(s) on %lld %s images "
-              "and validates on %lld\n",
-              std::string(space->name()).c_str(), space->size().log10, std::string(strategy->name()).c_str(),
-              static_cast<long long>(protocol.epochs), static_cast<long long>(train_size),
-              data["spec"].get<std::string>().c_str(), static_cast<long long>(data["val_examples"].get<int64_t>()));
-  std::fflush(stdout);
+  Plan plan = plan_from_flags(flags);
+  TrialSetup trials = make_trial_setup(plan.config);
+  auto strategy = make_strategy_of(plan.config, *trials.space);
+  const nas::SearchBudget budget = budget_from(plan.config.at("budget"));
+  start_experiment(plan, *trials.space, *strategy, trials);
+  nas::Experiment& experiment = *plan.experiment;
 
   SearchDisplay display(std::cout, stdout_is_tty(), budget);
   nas::SearchCallbacks callbacks{
       .on_trial_start = [&](int64_t trial, const nas::Genotype&) { display.trial_started(trial); },
       .on_trial_end = [&](const nas::Experiment& e) { display.trial_finished(e); }};
-  nas::run_search(
-      *experiment, *strategy,
-      [&](const nas::Genotype& g) { return evaluator.evaluate(g, [&](const nas::StepProgress& p) { display.step(p); }); },
-      budget, callbacks);
-  display.summary(*experiment);
-  write_report_after_search(experiment->dir(), std::cout);  // never throws: prints a warning instead
+  const nas::EvaluateFn evaluate = [&](const nas::Genotype& g) {
+    return trials.evaluator->evaluate(g, [&](const nas::StepProgress& p) { display.step(p); });
+  };
+#ifdef NF_WITH_MPI
+  // One trial at a time in this process, by the loop that also resumes an
+  // MPI search stopped with trials in flight.
+  dist::LocalTrialPool pool(evaluate);
+  dist::run_async_search(experiment, *strategy, pool, budget, callbacks);
+#else
+  nas::run_search(experiment, *strategy, evaluate, budget, callbacks);
+#endif
+  display.summary(experiment);
+  write_report_after_search(experiment.dir(), std::cout);  // never throws: prints a warning instead
   return 0;
 }
 

@@ -1,6 +1,14 @@
 // `nasforge train`: trains a built-in model on a built-in data set, writing
 // config.json, metrics.jsonl (one line per epoch) and an atomic checkpoint
 // after every epoch into --out; --resume continues a run from its checkpoint.
+//
+// In an MPI build, `mpirun -np N nasforge train ...` trains data-parallel
+// (dist/data_parallel.h): each rank takes its rows of every --batch-size
+// batch and gradients are averaged (weighted by rows) before each step, so
+// the run follows one process with the same batch size, except that BatchNorm
+// uses per-rank batch and running statistics (rank 0's are evaluated and
+// saved). Rank 0 alone prints, evaluates and writes files; --resume reads the
+// checkpoint on every rank (the run directory must be visible to all ranks).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,8 +22,15 @@
 #include <vector>
 
 #include "autograd/functions.h"
+#ifdef NF_WITH_MPI
+#include "dist/collectives.h"
+#include "dist/comm.h"
+#include "dist/data_parallel.h"
+#include "dist/threads.h"
+#endif
 #include "data/loader.h"
 #include "data/split.h"
+#include "nas/network_darts.h"
 #include "nn/nn.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
@@ -38,6 +53,11 @@ const char* kHelp =
     "                              best.json (nasforge search) or a genotype JSON\n"
     "  --channels C, --cells N     its network size (default: as searched)\n"
     "  --drop-path P               its drop-path probability (darts space; default 0)\n"
+    "  --auxiliary-weight W        darts space: add DARTS's auxiliary head on the cell at\n"
+    "                              2/3 depth; loss = main + W * auxiliary (the paper: 0.4;\n"
+    "                              default 0: no head). Evaluation ignores the head.\n"
+    "  --cutout N                  zero a random N x N square of each training image\n"
+    "                              (the paper: 16 on CIFAR-10; default 0: none)\n"
     "  --data SPEC                 fashion-mnist (default), cifar10 or folder:PATH\n"
     "                              (PATH/train and PATH/test with one folder per class)\n"
     "  --data-dir DIR              where the data set lies (Fashion-MNIST default:\n"
@@ -62,13 +82,16 @@ struct TrainConfig {
   std::string model, data, data_dir, optimizer;
   int64_t epochs, batch_size, seed, limit;
   double lr, weight_decay, val_fraction;
+  int64_t cutout = 0;          // side of the cutout square; 0: no cutout
+  double aux_weight = 0;       // weight of the auxiliary head's loss; > 0 only with a darts genotype
   json architecture;  // model "genotype" only: see tools/models.h
 
   json to_json() const {
     json j = {{"model", model},   {"data", data},         {"data-dir", data_dir},
               {"epochs", epochs}, {"batch-size", batch_size}, {"optimizer", optimizer},
               {"lr", lr},         {"weight-decay", weight_decay}, {"seed", seed},
-              {"limit", limit},   {"val-fraction", val_fraction}};
+              {"limit", limit},   {"val-fraction", val_fraction}, {"cutout", cutout},
+              {"auxiliary-weight", aux_weight}};
     if (model == "genotype") j["architecture"] = architecture;
     return j;
   }
@@ -111,6 +134,17 @@ TrainConfig read_flags(Flags& flags, const json& prev) {
     net["cells"] = flags.integer("cells", net.value("cells", int64_t{1}), 1, 1000);
     net["drop_path"] = flags.real("drop-path", net.value("drop_path", 0.0), 0, 0.99);
   }
+  c.cutout = flags.integer("cutout", integer("cutout", 0), 0, 4096);
+  c.aux_weight = flags.real("auxiliary-weight", real("auxiliary-weight", 0.0), 0, 100);
+  if (c.aux_weight > 0) {
+    const json space = c.model == "genotype" ? c.architecture.value("space", json::object()) : json::object();
+    NF_CHECK(c.model == "genotype" && space.value("space", std::string()) == "darts",
+             "nasforge train: --auxiliary-weight needs --genotype of the darts space (the auxiliary head is DARTS's), got ",
+             c.model == "genotype" ? "a " + space.value("space", std::string("?")) + " genotype" : "--model " + c.model);
+    c.architecture["network"]["auxiliary"] = true;
+  } else if (c.model == "genotype") {
+    c.architecture["network"].erase("auxiliary");  // NetworkConfig's JSON omits false
+  }
   c.data = str("data", "fashion-mnist");
   check_data_spec("train", c.data);
   c.data_dir = str("data-dir", "");
@@ -132,8 +166,11 @@ TrainConfig read_flags(Flags& flags, const json& prev) {
 // and the data location has to match the run's config.json.
 void check_same_run(const TrainConfig& c, const json& prev, const fs::path& config_path) {
   const json now = c.to_json();
+  // Flags added after a run was written: absent there means their default.
+  const json added = {{"cutout", 0}, {"auxiliary-weight", 0.0}};
   for (auto& [key, value] : now.items()) {
     if (key == "epochs" || key == "data-dir") continue;
+    if (!prev.contains(key) && added.contains(key) && added[key] == value) continue;
     NF_CHECK(prev.contains(key) && prev[key] == value, "nasforge train: --resume: --", key, " ", value.dump(),
              " differs from ", prev.contains(key) ? prev[key].dump() : std::string("<missing>"), " in ",
              config_path.string(), " (resume with the run's settings, or start a new run in another --out)");
@@ -169,14 +206,31 @@ std::string percent(double fraction) {
 }
 
 void print_result(const char* what, const EvalResult& r) {
+#ifdef NF_WITH_MPI
+  if (dist::launched() && dist::size() > 1 && !dist::is_root()) return;  // rank 0 alone prints
+#endif
   std::printf("%s accuracy: %s (loss %.4f, %lld images)\n", what, percent(r.accuracy).c_str(), r.loss,
               static_cast<long long>(r.count));
   std::fflush(stdout);
 }
 
+// Data parallelism over MPI ranks (in one process: everything is local).
+struct Ranks {
+  bool parallel = false;  // 2+ MPI ranks
+  bool root = true;       // this rank evaluates and writes files
+};
+
+// This rank's rows of a batch: all of them in one process.
+data::Batch rows_of(const data::Batch& batch, [[maybe_unused]] const Ranks& ranks) {
+#ifdef NF_WITH_MPI
+  if (ranks.parallel) return dist::shard(batch);
+#endif
+  return batch;
+}
+
 }  // namespace
 
-int cmd_train(Flags& flags) {
+static int train_command(Flags& flags, const Ranks& ranks) {
   if (flags.has("help")) {
     std::cout << kHelp;
     return 0;
@@ -211,6 +265,8 @@ int cmd_train(Flags& flags) {
   const Shape test_shape(test_set->images().shape().begin() + 1, test_set->images().shape().end());
   NF_CHECK(image_shape == test_shape && full_train->num_classes() == test_set->num_classes(),
            "nasforge train: training and test images differ in shape or class count");
+  NF_CHECK(cfg.cutout <= std::max(image_shape[1], image_shape[2]), "nasforge train: --cutout ", cfg.cutout,
+           " is larger than the ", image_shape[1], "x", image_shape[2], " images");
   std::shared_ptr<const data::Dataset> train_set = full_train, val_set;
   if (cfg.limit > 0 && cfg.limit < full_train->size()) {
     std::vector<int64_t> first(static_cast<size_t>(cfg.limit));
@@ -228,6 +284,12 @@ int cmd_train(Flags& flags) {
   manual_seed(uint64_t(cfg.seed));
   auto net = cfg.model == "genotype" ? make_architecture(cfg.architecture, image_shape, full_train->num_classes())
                                      : make_model(cfg.model, image_shape, full_train->num_classes());
+  // With --auxiliary-weight the training step also needs the auxiliary head's logits.
+  std::shared_ptr<nas::DartsNetworkImpl> aux_net;
+  if (cfg.aux_weight > 0) {
+    aux_net = std::dynamic_pointer_cast<nas::DartsNetworkImpl>(net);
+    NF_CHECK(aux_net && aux_net->has_auxiliary(), "nasforge train: --auxiliary-weight: the network has no auxiliary head");
+  }
   auto opt = make_optimizer(cfg, net->parameters());
   optim::CosineAnnealingLR schedule(*opt, cfg.epochs);
 
@@ -239,14 +301,19 @@ int cmd_train(Flags& flags) {
                  it->second.find_first_not_of("0123456789") == std::string::npos,
              "nasforge train: ", ckpt_path.string(), " has no valid epoch in its metadata");
     start_epoch = std::stoll(it->second);
-    truncate_metrics(metrics_path, start_epoch);
-    if (cfg.to_json() != prev) nn::write_file_atomic(config_path.string(), cfg.to_json().dump(2) + "\n");
+    if (ranks.root) {
+      truncate_metrics(metrics_path, start_epoch);
+      if (cfg.to_json() != prev) nn::write_file_atomic(config_path.string(), cfg.to_json().dump(2) + "\n");
+    }
     std::cout << "resuming " << out << " after epoch " << start_epoch << " of " << cfg.epochs << std::endl;
-  } else {
+  } else if (ranks.root) {
     fs::create_directories(dir);
     nn::write_file_atomic(config_path.string(), cfg.to_json().dump(2) + "\n");
     nn::write_file_atomic(metrics_path.string(), "");
   }
+#ifdef NF_WITH_MPI
+  if (ranks.parallel) dist::broadcast_module(*net);  // rank 0's weights everywhere (they agree already)
+#endif
 
   const data::Transform eval_tf = eval_transform(cfg.data);
   const int64_t eval_batch = std::max<int64_t>(cfg.batch_size, 256);
@@ -257,26 +324,60 @@ int cmd_train(Flags& flags) {
   }
 
   data::DataLoader loader(train_set, {.batch_size = cfg.batch_size, .seed = uint64_t(cfg.seed),
-                                      .transform = train_transform(cfg.data)});
+                                      .transform = train_transform(cfg.data, cfg.cutout)});
   const bool tty = stdout_is_tty();
-  std::cout << "training " << cfg.model << " (" << net->parameter_count() << " parameters) on " << cfg.data << ": "
+  std::cout << "training " << cfg.model << " (" << net->parameter_count() << " parameters";
+  if (aux_net) {
+    int64_t head = 0;
+    for (const auto& [name, p] : net->named_parameters())
+      if (name.rfind("auxiliary_head.", 0) == 0) head += p.numel();
+    std::cout << ", " << head << " of them in the auxiliary head";
+  }
+  std::cout << ") on " << cfg.data << ": "
             << train_set->size() << " training examples, " << (val_set ? val_set->size() : 0) << " validation, "
             << test_set->size() << " test" << std::endl;
+#ifdef NF_WITH_MPI
+  if (ranks.parallel)
+    std::cout << dist::size() << " MPI ranks train data-parallel: each takes about " << cfg.batch_size / dist::size()
+              << " rows of every batch of " << cfg.batch_size << std::endl;
+#endif
   EvalResult test;
   for (int64_t epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
     schedule.set_epoch(epoch);
     loader.set_epoch(epoch);
     const double lr = opt->lr();
     EpochProgress progress(std::cout, tty, epoch + 1, cfg.epochs, loader.size());
-    double loss_sum = 0;
+    double loss_sum = 0, aux_loss_sum = 0;
     int64_t correct = 0, images = 0, batch = 0;
     net->train();
-    for (auto& [x, y] : loader) {
+    for (const data::Batch& full : loader) {
       ++batch;
+      const auto [x, y] = rows_of(full, ranks);
+#ifdef NF_WITH_MPI
+      if (ranks.parallel && y.size(0) == 0) {  // fewer rows than ranks: only join the average
+        opt->zero_grad();
+        dist::average_gradients(net->parameters(), 0);
+        opt->step();
+        continue;
+      }
+#endif
       opt->zero_grad();
-      Tensor logits = net->forward(x);
-      Tensor loss = nn::cross_entropy(logits, y);
-      const double l = loss.item();
+      Tensor logits, loss;
+      double l = 0;  // the main classifier's loss (what is logged)
+      if (aux_net) {  // loss = main + W * auxiliary, as the DARTS reference trains
+        nas::DartsOutput o = aux_net->forward_with_auxiliary(x);
+        logits = o.logits;
+        Tensor main_loss = nn::cross_entropy(logits, y), aux_loss = nn::cross_entropy(o.auxiliary, y);
+        l = main_loss.item();
+        const double la = aux_loss.item();
+        aux_loss_sum += la * double(y.size(0));
+        loss = main_loss + aux_loss * cfg.aux_weight;
+        if (!std::isfinite(la)) l = la;  // stop on either loss
+      } else {
+        logits = net->forward(x);
+        loss = nn::cross_entropy(logits, y);
+        l = loss.item();
+      }
       if (!std::isfinite(l)) {
         const std::string kept = epoch > 0 ? "the checkpoint of epoch " + std::to_string(epoch) + " is kept in " + out
                                            : std::string("no checkpoint was written");
@@ -284,6 +385,9 @@ int cmd_train(Flags& flags) {
                 "; training stopped (", kept, "); try a lower --lr");
       }
       loss.backward();
+#ifdef NF_WITH_MPI
+      if (ranks.parallel) dist::average_gradients(net->parameters(), y.size(0));  // the whole batch's gradient
+#endif
       opt->step();
       const int64_t n = y.size(0);
       loss_sum += l * double(n);
@@ -291,10 +395,24 @@ int cmd_train(Flags& flags) {
       images += n;
       progress.update(batch, images, loss_sum, correct);
     }
+#ifdef NF_WITH_MPI
+    if (ranks.parallel) {  // epoch totals over all ranks; and the ranks' weights must be identical
+      std::vector<double> totals = {loss_sum, aux_loss_sum, double(correct), double(images)};
+      dist::allreduce_sum_(totals);
+      loss_sum = totals[0];
+      aux_loss_sum = totals[1];
+      correct = int64_t(totals[2]);
+      images = int64_t(totals[3]);
+      NF_CHECK(dist::same_on_all_ranks(net->parameters()), "nasforge train: the ranks' parameters differ after epoch ",
+               epoch + 1, " (data-parallel steps must keep them identical)");
+    }
+#endif
     const double train_seconds = progress.seconds();
+    if (!ranks.root) continue;  // rank 0 alone evaluates and writes
     json line = {{"epoch", epoch + 1},
                  {"train_loss", loss_sum / double(images)},
                  {"train_acc", double(correct) / double(images)}};
+    if (aux_net) line["train_aux_loss"] = aux_loss_sum / double(images);
     std::ostringstream summary;
     summary << "epoch " << epoch + 1 << "/" << cfg.epochs << "  train loss " << std::fixed;
     summary.precision(4);
@@ -328,6 +446,24 @@ int cmd_train(Flags& flags) {
   }
   print_result("test", test);
   return 0;
+}
+
+int cmd_train(Flags& flags) {
+#ifdef NF_WITH_MPI
+  if (dist::launched() && dist::size() > 1)
+    return dist::run_or_abort([&] {
+      dist::set_threads_per_rank(true);
+      const bool root = dist::is_root();
+      std::streambuf* const kept = std::cout.rdbuf();
+      if (!root) std::cout.rdbuf(nullptr);  // rank 0 alone prints
+      struct Restore {
+        std::streambuf* buf;
+        ~Restore() { std::cout.rdbuf(buf); }
+      } restore{kept};
+      return train_command(flags, {.parallel = true, .root = root});
+    });
+#endif
+  return train_command(flags, {});
 }
 
 }  // namespace nf::tools

@@ -153,10 +153,16 @@ data::Transform eval_transform(const std::string& spec) {
   return data::transforms::Normalize(n.mean, n.stddev);
 }
 
-data::Transform train_transform(const std::string& spec) {
-  if (spec != "cifar10") return eval_transform(spec);
-  return data::transforms::Compose(
-      {data::transforms::RandomCrop(32, 4), data::transforms::RandomHorizontalFlip(), eval_transform(spec)});
+data::Transform train_transform(const std::string& spec, int64_t cutout) {
+  NF_CHECK(cutout >= 0, "train_transform: cutout must be >= 0, got ", cutout);
+  std::vector<data::Transform> steps;
+  if (spec == "cifar10") {
+    steps.push_back(data::transforms::RandomCrop(32, 4));
+    steps.push_back(data::transforms::RandomHorizontalFlip());
+  }
+  steps.push_back(eval_transform(spec));
+  if (cutout > 0) steps.push_back(data::transforms::Cutout(cutout));
+  return steps.size() == 1 ? steps[0] : data::transforms::Compose(std::move(steps));
 }
 
 }  // namespace nf::tools

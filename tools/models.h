@@ -46,9 +46,12 @@ void check_data_spec(const std::string& command, const std::string& spec);
 std::shared_ptr<data::TensorDataset> load_data(const std::string& command, const std::string& spec,
                                                const std::string& data_dir, bool train);
 // Per-batch input transforms: normalisation by the data set's channel
-// statistics, plus (for training on CIFAR-10) random crop and flip.
+// statistics, plus (for training on CIFAR-10) random crop and flip; with
+// cutout > 0 the training transform ends with Cutout(cutout) (a cutout x cutout
+// square of each normalised image zeroed, i.e. set to the data set's mean, as
+// the DARTS reference applies it after normalising).
 data::Transform eval_transform(const std::string& spec);
-data::Transform train_transform(const std::string& spec);
+data::Transform train_transform(const std::string& spec, int64_t cutout = 0);
 
 // The evaluation loop lives in nas/accuracy.h (shared with NAS trials).
 using nas::EvalResult;

@@ -6,14 +6,19 @@ machine hits every column alike.
 
 The cases come from the benchmark names (bench_gemm.cpp: sgemm/M<m>_N<n>_K<k>;
 bench_conv.cpp: conv2d_<pass>/C<c>_H<h>_k<k>_d<d>_g<g>; bench_train.cpp:
-train/<model>_<step|forward>_B<batch>), so they live in one place.
+train/<model>_<step|forward>_B<batch>; bench_supernet.cpp:
+supernet/o<order>_C<channels>_L<cells>_B<batch>, the DARTS bilevel step, whose
+PyTorch side is supernet_torch.py), so they live in one place. The supernet rows
+also check that both supernets have the same number of weights and show each
+side's peak resident memory (VmHWM; torch's includes the ~0.23 GB of its import
+and whatever its allocator kept from earlier rows).
 Every side uses the same number of threads (--threads, default: all cores).
 --filter selects benchmarks by name (e.g. --filter train: the training group
 only); --group skips whole executables (e.g. --group train needs only bench_train built).
 Each case is measured ours-then-peers, case by case, so a burst of load from
 other jobs hits both sides of a row; --rounds N repeats that N times and keeps
 each side's best round (the least disturbed one).
-Usage: run_peers.py [--build-dir build] [--filter REGEX] [--group gemm,conv,train]
+Usage: run_peers.py [--build-dir build] [--filter REGEX] [--group gemm,conv,train,supernet]
                     [--min-time 0.5] [--threads N] [--rounds 1]
 """
 import argparse
@@ -37,13 +42,13 @@ def listed(binary, regex):
     return out.split()  # nothing matched: empty (the complaint goes to stderr)
 
 
-def ours(binary, name, min_time, counter, scale):
-    """counter / scale of the one benchmark `name` of a nasforge benchmark executable."""
+def ours(binary, name, min_time):
+    """The JSON record (counters included) of the one benchmark `name` of a nasforge benchmark executable."""
     out = subprocess.run([str(binary), f"--benchmark_filter=^{name}$", "--benchmark_format=json",
                           f"--benchmark_min_time={min_time}"],
                          check=True, capture_output=True, text=True, env=os.environ).stdout
     (b,) = json.loads(out)["benchmarks"]
-    return b[counter] / scale
+    return b
 
 
 def rate(fn, flops, min_time):
@@ -143,18 +148,35 @@ def train_peers(name, min_time):
     return {"torch": mean_rate(fn, batch, min_time)}
 
 
+def supernet_peers(name, min_time):
+    """bench_supernet.cpp's bilevel step: training images/s, the weight count and peak memory."""
+    import supernet_torch as st  # next to this script
+    order, channels, cells, batch = map(int, re.fullmatch(r"supernet/o(\d)_C(\d+)_L(\d+)_B(\d+)", name).groups())
+    st.reset_peak_rss()  # as ours: the peak of this case, from before the supernet is built
+    torch.manual_seed(0)
+    net = st.Supernet(channels, cells, (1, 28, 28), TRAIN_CLASSES)
+    net.train()
+    opt = st.Bilevel(net, order)
+    gen = torch.Generator().manual_seed(3)
+    xt, yt = torch.randn(batch, 1, 28, 28, generator=gen), torch.randint(TRAIN_CLASSES, (batch,), generator=gen)
+    xv, yv = torch.randn(batch, 1, 28, 28, generator=gen), torch.randint(TRAIN_CLASSES, (batch,), generator=gen)
+    images_per_s = mean_rate(lambda: opt.step(xt, yt, xv, yv), batch, min_time)
+    return {"torch": images_per_s, "weights": st.count(net.weights()), "peak_MiB": st.peak_rss_mib()}
+
+
 # (group, executable, peers, Google Benchmark counter, scale, unit)
 GROUPS = (("gemm", "bench_gemm", gemm_peers, "FLOP/s", 1e9, "GFLOP/s"),
           ("conv", "bench_conv", conv_peers, "FLOP/s", 1e9, "GFLOP/s"),
-          ("train", "bench_train", train_peers, "items_per_second", 1.0, "images/s"))
+          ("train", "bench_train", train_peers, "items_per_second", 1.0, "images/s"),
+          ("supernet", "bench_supernet", supernet_peers, "items_per_second", 1.0, "images/s"))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--filter", default=".", help="regex over benchmark names")
-    ap.add_argument("--group", default="gemm,conv,train",
-                    help="comma-separated executables to run: gemm, conv, train")
+    ap.add_argument("--group", default="gemm,conv,train,supernet",
+                    help="comma-separated executables to run: gemm, conv, train, supernet")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per measurement")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every side")
     ap.add_argument("--rounds", type=int, default=1, help="measure each case N times, keep each side's best")
@@ -162,7 +184,7 @@ def main():
     groups = args.group.split(",")
     unknown = set(groups) - {g[0] for g in GROUPS}
     if unknown:
-        sys.exit(f"run_peers: unknown --group {','.join(sorted(unknown))} (valid: gemm, conv, train)")
+        sys.exit(f"run_peers: unknown --group {','.join(sorted(unknown))} (valid: gemm, conv, train, supernet)")
     # Before numpy/torch load: OpenBLAS and OpenMP read these once.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(args.threads)
@@ -184,12 +206,17 @@ def main():
             if unit != unit_shown:  # one header per unit; ratio > 1: nasforge is faster
                 print(f"{'benchmark (' + unit + ')':44} {'nasforge':>9} {'torch':>9} {'openblas':>9}  ours/torch")
                 unit_shown = unit
-            value, p = 0.0, {}
+            value, p, b = 0.0, {}, {}
             for _ in range(max(args.rounds, 1)):  # higher is better for every column
-                value = max(value, ours(binary, full_name, args.min_time, counter, scale))
+                b = ours(binary, full_name, args.min_time)
+                value = max(value, b[counter] / scale)
                 p = {k: max(v, p.get(k, 0.0)) for k, v in peers(name, args.min_time).items()}
+            if "weights" in p and p["weights"] != b.get("weights"):  # not the same network: the row means nothing
+                sys.exit(f"run_peers: {name}: torch has {p['weights']:,} weights, nasforge {b.get('weights')}")
             blas = f"{p['openblas']:9.1f}" if "openblas" in p else f"{'-':>9}"
-            print(f"{name:44} {value:9.1f} {p['torch']:9.1f} {blas}  {value / p['torch']:9.2f}x", flush=True)
+            peak = (f"  peak MiB {b['peak_rss_MiB']:.0f} / {p['peak_MiB']:.0f}"
+                    if "peak_MiB" in p and "peak_rss_MiB" in b else "")
+            print(f"{name:44} {value:9.1f} {p['torch']:9.1f} {blas}  {value / p['torch']:9.2f}x{peak}", flush=True)
 
 
 if __name__ == "__main__":
