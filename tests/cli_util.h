@@ -1,15 +1,23 @@
 // Helpers of the CLI tests: a temporary directory, a tiny learnable data set
-// in the Fashion-MNIST file layout, and running a command as a function.
+// in the Fashion-MNIST file layout, running a command as a function, and
+// running (and killing) the real nasforge program in a child process.
 #pragma once
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tensor/error.h"
@@ -90,5 +98,79 @@ inline Outcome run(int (*cmd)(Flags&), const std::string& name, std::vector<std:
   r.out = testing::internal::GetCapturedStdout();
   return r;
 }
+
+#ifdef NF_NASFORGE_EXE
+// Starts the real program (NF_NASFORGE_EXE) with `args` in a child process;
+// its stdout and stderr go to the files named (/dev/null by default).
+inline pid_t spawn_nasforge(const std::vector<std::string>& args, const std::string& out_path = "/dev/null",
+                            const std::string& err_path = "/dev/null") {
+  std::vector<std::string> argv_s = {NF_NASFORGE_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::fflush(nullptr);  // else the child's freopen flushes the parent's buffered output a second time
+  const pid_t pid = fork();
+  NF_CHECK(pid >= 0, "spawn_nasforge: fork failed");
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!freopen(out_path.c_str(), "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// SIGKILLs `pid` and reaps it; true when the signal ended it (false: it had
+// already exited on its own).
+inline bool kill_nine(pid_t pid) {
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+// Polls until `ready()` holds or `timeout` passes; returns ready()'s last value.
+template <class Ready>
+bool wait_until(Ready ready, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+inline std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline size_t count_lines(const fs::path& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+// The real program run to its end: exit code (-1: killed by a signal), stdout, stderr.
+struct ProcessResult {
+  int rc = -1;
+  std::string out, err;
+};
+
+inline ProcessResult run_nasforge(const std::vector<std::string>& args) {
+  TempDir logs;
+  const pid_t pid = spawn_nasforge(args, (logs.path / "out").string(), (logs.path / "err").string());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ProcessResult r;
+  if (WIFEXITED(status)) r.rc = WEXITSTATUS(status);
+  r.out = read_text(logs.path / "out");
+  r.err = read_text(logs.path / "err");
+  return r;
+}
+#endif  // NF_NASFORGE_EXE
 
 }  // namespace cli_test

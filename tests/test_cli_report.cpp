@@ -172,12 +172,6 @@ Doc parse(const std::string& html, std::string& error) {
   return doc;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<json> read_lines(const fs::path& path) {
   std::ifstream in(path);

@@ -3,9 +3,6 @@
 // resume after `kill -9` of the real program, retraining the winner with
 // `nasforge train --genotype`, and bad flags.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -87,32 +84,13 @@ TEST_F(CliSearch, WritesTheExperimentResumesWithALargerBudgetAndRetrainsTheBest)
 // resumed: the trials form one unbroken sequence, equal to an uninterrupted run's.
 TEST_F(CliSearch, ResumeAfterKillNineLosesAndRepeatsNoTrial) {
   const fs::path killed = runs.path / "killed", whole = runs.path / "whole";
-  std::vector<std::string> argv_s = {NF_NASFORGE_EXE, "search"};
+  std::vector<std::string> argv_s = {"search"};
   for (auto& a : args(killed, "40", "reinforce")) argv_s.push_back(a);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn_nasforge(argv_s);
   // Kill it once it has finished three trials (or after 60 s).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   size_t lines = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(killed / "trials.jsonl");
-    lines = 0;
-    for (std::string line; std::getline(in, line);) ++lines;
-    if (lines >= 3) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the search ended before it was killed";
+  wait_until([&] { return (lines = count_lines(killed / "trials.jsonl")) >= 3; }, std::chrono::seconds(60));
+  ASSERT_TRUE(kill_nine(pid)) << "the search ended before it was killed";
   ASSERT_GE(lines, 3u);
 
   Outcome resumed = run(nf::tools::cmd_search, "search", {"--resume", killed.string(), "--budget", "8"});

@@ -39,11 +39,15 @@ int cmd_eval(Flags& flags) {
     std::cout << kHelp;
     return 0;
   }
+  // Every flag first, so a typo is reported before any path is looked at.
   const std::string checkpoint = flags.text("checkpoint", "");
+  const std::string data_flag = flags.text("data", ""), data_dir_flag = flags.text("data-dir", "");
+  const int64_t batch_size = flags.integer("batch-size", 256, 1, 65536);
+  flags.finish();
   NF_CHECK(!checkpoint.empty(), "nasforge eval: --checkpoint DIR|FILE is required");
   const fs::path ckpt = fs::is_directory(checkpoint) ? fs::path(checkpoint) / "checkpoint.safetensors"
                                                      : fs::path(checkpoint);
-  NF_CHECK(fs::exists(ckpt), "nasforge eval: no checkpoint at ", ckpt.string(),
+  NF_CHECK(fs::is_regular_file(ckpt), "nasforge eval: --checkpoint: no checkpoint at ", ckpt.string(),
            " (pass a run directory of nasforge train or its checkpoint.safetensors)");
   const fs::path config_path = ckpt.parent_path() / "config.json";
   std::ifstream in(config_path);
@@ -54,10 +58,8 @@ int cmd_eval(Flags& flags) {
            " is not a JSON object");
 
   const std::string model = config_text(config, "model");
-  const std::string spec = flags.text("data", config_text(config, "data"));
-  const std::string data_dir = flags.text("data-dir", config_text(config, "data-dir"));
-  const int64_t batch_size = flags.integer("batch-size", 256, 1, 65536);
-  flags.finish();
+  const std::string spec = data_flag.empty() ? config_text(config, "data") : data_flag;
+  const std::string data_dir = data_dir_flag.empty() ? config_text(config, "data-dir") : data_dir_flag;
 
   auto test_set = load_data("eval", spec, data_dir, false);
   const Shape image_shape(test_set->images().shape().begin() + 1, test_set->images().shape().end());

@@ -251,6 +251,7 @@ static int train_command(Flags& flags, const Ranks& ranks) {
   }
   const TrainConfig cfg = read_flags(flags, prev);
   flags.finish();
+  NF_CHECK(!fs::exists(dir) || fs::is_directory(dir), "nasforge train: --out ", out, " is not a directory");
   if (resume) {
     check_same_run(cfg, prev, config_path);
   } else {
@@ -307,7 +308,9 @@ static int train_command(Flags& flags, const Ranks& ranks) {
     }
     std::cout << "resuming " << out << " after epoch " << start_epoch << " of " << cfg.epochs << std::endl;
   } else if (ranks.root) {
-    fs::create_directories(dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    NF_CHECK(!ec, "nasforge train: cannot create --out ", out, ": ", ec.message());
     nn::write_file_atomic(config_path.string(), cfg.to_json().dump(2) + "\n");
     nn::write_file_atomic(metrics_path.string(), "");
   }
