@@ -7,6 +7,7 @@
 
 #include "cuda/check.h"
 #include "cuda/device.h"
+#include "cuda/fused.h"
 
 namespace nf::cuda {
 
@@ -20,11 +21,15 @@ CudaBackend::CudaBackend(int index) : index_(index), allocator_(index) {
   max_blocks_ = sms * std::max(1, threads_per_sm / 256);
   // Non-blocking: our work never serialises against the legacy default stream.
   NF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  fused_ = std::make_unique<CudaFusedBackend>(*this);
 }
 
 CudaBackend::~CudaBackend() {
+  if (cublas_) cublasDestroy(cublas_);
   if (stream_) cudaStreamDestroy(stream_);
 }
+
+FusedBackend* CudaBackend::fused() { return fused_.get(); }
 
 void CudaBackend::check_device(const Tensor& t, const char* op) const {
   NF_CHECK(t.device() == device(), "cuda ", op, ": tensor on ", t.device().str(),

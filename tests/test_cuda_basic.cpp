@@ -211,9 +211,4 @@ TEST_F(CudaDevice, BadIndexIsAClearError) {
   expect_error([&] { nf::cuda::cuda_backend(n); }, "no such device");
 }
 
-TEST_F(CudaDevice, PendingOpsSayNotImplemented) {
-  Tensor a = nf::zeros({2, 2}, {DType::f32, kCuda});
-  expect_error([&] { raw::matmul(a, a); }, "cuda matmul: not implemented yet (see issue 7)");
-}
-
 }  // namespace
