@@ -2,8 +2,7 @@
 
 #include <cuda_runtime.h>
 
-#include <iomanip>
-#include <sstream>
+#include <cstdio>
 #include <string>
 
 #include "cuda/check.h"
@@ -18,16 +17,20 @@ constexpr size_t kLargeQuantum = size_t(2) << 20;  // 2 MiB
 
 size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
-// "1536 bytes (1.5 KiB)" for error messages.
+// "1.5 GiB" for error messages; size_asked: "1.5 GiB (1610612736 bytes)",
+// the same form as the host allocator's (tensor/cpu/memory.cpp).
 std::string human_bytes(size_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   double v = double(n);
   int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  std::ostringstream os;
-  os << n << " bytes (" << std::setprecision(3) << v << " " << units[u] << ")";
-  return os.str();
+  while (v >= 1024 && u < 6) v /= 1024, ++u;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f", v);  // one decimal, "4.0" -> "4"; whole bytes stay whole
+  std::string text = u == 0 ? std::to_string(n) : buf;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+  return text + " " + units[u];
 }
+std::string size_asked(size_t n) { return human_bytes(n) + " (" + std::to_string(n) + " bytes)"; }
 }  // namespace
 
 size_t CachingAllocator::round_size(size_t nbytes) {
@@ -69,10 +72,10 @@ void* CachingAllocator::allocate(size_t nbytes) {
       cudaGetLastError();
       size_t free_b = 0, total_b = 0;
       cudaMemGetInfo(&free_b, &total_b);
-      NF_FAIL("cuda allocate: out of memory on cuda:", device_, " asking for ", human_bytes(nbytes),
-              " (size class ", size, "); device has ", human_bytes(free_b), " free of ",
-              human_bytes(total_b), ", ", human_bytes(stats_.live_bytes),
-              " held by live tensors (cache already released)");
+      NF_FAIL("cuda allocate: out of memory on cuda:", device_, " asking for ", size_asked(nbytes),
+              "; the device has ", human_bytes(free_b), " free of ", human_bytes(total_b), ", ",
+              human_bytes(stats_.live_bytes), " held by live tensors (cache already released; size class ", size,
+              " bytes)");
     }
   }
   if (err != cudaSuccess) detail::throw_cuda_error(err, "cudaMalloc(&p, size)", __FILE__, __LINE__);

@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -35,12 +37,30 @@ namespace nf::cpu {
 namespace {
 constexpr size_t kAlignment = 64;
 constexpr size_t kCachedFrom = size_t(64) << 10;
+// Larger requests fail without asking malloc: no address space holds them
+// (57-bit virtual addresses at most), size_class would overflow near
+// SIZE_MAX, and sanitizer allocators abort on them instead of returning null.
+constexpr size_t kLargestRequest = size_t(1) << 56;
 
 // Four classes per power of two (at most 25 % rounding waste above 64 KiB).
 size_t size_class(size_t nbytes) {
   if (nbytes < kCachedFrom) return (nbytes + kAlignment - 1) / kAlignment * kAlignment;
   const size_t step = std::bit_ceil(nbytes) / 8;
   return (nbytes + step - 1) / step * step;
+}
+
+// "1.5 GiB (1610612736 bytes)": the out-of-memory message's size, in the same
+// form as the CUDA allocator's (cuda/allocator.cpp).
+std::string size_asked(size_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = double(n);
+  int u = 0;
+  while (v >= 1024 && u < 6) v /= 1024, ++u;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f", v);  // one decimal, "4.0" -> "4"; whole bytes stay whole
+  std::string text = u == 0 ? std::to_string(n) : buf;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+  return text + " " + units[u] + " (" + std::to_string(n) + " bytes)";
 }
 
 class HostCache {
@@ -91,6 +111,7 @@ HostCache& host_cache() {
 
 void* CpuBackend::allocate(size_t nbytes) {
   if (nbytes == 0) return nullptr;
+  NF_CHECK(nbytes <= kLargestRequest, "cpu allocate: out of host memory asking for ", size_asked(nbytes));
   const size_t cls = size_class(nbytes);
   const bool cached = NF_HOST_CACHE && cls >= kCachedFrom;
   if (cached)
@@ -100,7 +121,8 @@ void* CpuBackend::allocate(size_t nbytes) {
     host_cache().flush();
     p = std::aligned_alloc(kAlignment, cls);
   }
-  NF_CHECK(p != nullptr, "cpu allocate: out of host memory asking for ", nbytes, " bytes");
+  // (The allocator does not know what the bytes are for; callers that do may add it.)
+  NF_CHECK(p != nullptr, "cpu allocate: out of host memory asking for ", size_asked(nbytes));
   return p;
 }
 
