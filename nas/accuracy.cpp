@@ -2,6 +2,7 @@
 
 #include "autograd/grad_mode.h"
 #include "data/loader.h"
+#include "nas/device_batch.h"
 #include "nn/loss.h"
 #include "tensor/ops.h"
 
@@ -20,7 +21,9 @@ EvalResult evaluate(nn::Module& net, std::shared_ptr<const data::Dataset> set, c
   data::DataLoader loader(std::move(set), {.batch_size = batch_size, .shuffle = false, .transform = transform});
   double loss_sum = 0;
   int64_t correct = 0, count = 0;
-  for (auto& [x, y] : loader) {
+  const Device device = net.device();  // batches are made on the host
+  for (auto& batch : loader) {
+    const auto [x, y] = to_device(batch, device);
     Tensor logits = net.forward(x);
     const int64_t n = y.size(0);
     loss_sum += nn::cross_entropy(logits, y).item() * double(n);

@@ -17,12 +17,15 @@
 #include "data/transforms.h"
 #include "nas/network.h"
 #include "nas/space.h"
+#include "nn/nonfinite.h"
 
 namespace nf::nas {
 
 // The training protocol of one trial: SGD with Nesterov momentum 0.9, the
 // learning rate cosine-annealed to 0 over all steps (per step, so a one-epoch
-// trial anneals too), gradient-norm clipping as in DARTS.
+// trial anneals too), gradient-norm clipping as in DARTS. A non-finite step
+// (NaN/Inf loss or gradients, nn/nonfinite.h) fails the trial, or under
+// OnNonFinite::skip is skipped (no SGD step) until max_skipped_steps in a row.
 struct TrialProtocol {
   int64_t epochs = 1;
   int64_t batch_size = 128;
@@ -33,6 +36,8 @@ struct TrialProtocol {
                              // training stops and the network is validated as it is.
   uint64_t seed = 0;         // initial weights and batch order of every trial
   int64_t latency_runs = 5;  // batch-1 forward passes timed (median); 0: skip
+  nn::OnNonFinite on_nonfinite = nn::OnNonFinite::fail;  // a NaN/Inf step: fail the trial or skip the step
+  int64_t max_skipped_steps = 10;  // under skip: one more non-finite step in a row fails the trial (>= 1)
 };
 
 // Limits a candidate must meet; 0 means no limit. A candidate over a limit is
@@ -51,7 +56,8 @@ struct Evaluation {
   Cost cost;
   double latency_ms = 0;    // median batch-1 forward time in eval mode, this machine
   double seconds = 0;       // wall time of the whole trial
-  int64_t steps = 0;        // SGD steps taken
+  int64_t steps = 0;        // SGD steps taken (skipped steps excluded)
+  int64_t skipped_steps = 0;  // non-finite steps skipped (TrialProtocol::on_nonfinite skip)
   bool time_limited = false;  // training stopped at TrialProtocol::time_limit
   bool failed = false;
   std::string reason;       // why it failed
@@ -59,8 +65,9 @@ struct Evaluation {
 
 // What one training step reports (for progress displays).
 struct StepProgress {
-  int64_t step = 0, steps = 0;  // 1-based step, steps planned
-  double loss = 0;
+  int64_t step = 0, steps = 0;  // 1-based step (batch drawn, skipped ones included), steps planned
+  double loss = 0;              // non-finite on a skipped step
+  int64_t skipped = 0;          // steps skipped so far
 };
 
 struct TrialData {
@@ -75,8 +82,15 @@ class Evaluator {
             TrialData data);
 
   // Never throws for a bad candidate: a build error, an exception while training
-  // or a non-finite loss makes a failed Evaluation with the reason.
+  // (out of memory included: the reason says how much was asked for when the
+  // allocator knows), a non-finite step under OnNonFinite::fail or too many in
+  // a row under skip make a failed Evaluation with the reason.
   Evaluation evaluate(const Genotype& g, const std::function<void(const StepProgress&)>& on_step = {}) const;
+
+  // Where candidates train, measure latency and validate (default cpu); the
+  // cost (params, MACs) is measured on the host before the move.
+  void set_device(Device device) { device_ = device; }
+  Device device() const { return device_; }
 
   const NetworkConfig& network() const { return network_; }
   const TrialProtocol& protocol() const { return protocol_; }
@@ -91,10 +105,13 @@ class Evaluator {
   TrialProtocol protocol_;
   Constraints constraints_;
   TrialData data_;
+  Device device_ = Device::cpu();
 };
 
-// JSON: every field above by name (cost as "params" and "macs"); from_json
-// validates types ("trial evaluation JSON: <field>: <problem>").
+// JSON: every field above by name (cost as "params" and "macs";
+// on_nonfinite as "fail" or "skip"); from_json validates types ("trial
+// evaluation JSON: <field>: <problem>"). Fields missing from older files keep
+// their defaults (on_nonfinite: fail; skipped_steps: 0).
 void to_json(nlohmann::json& j, const Evaluation& e);
 void from_json(const nlohmann::json& j, Evaluation& e);
 void to_json(nlohmann::json& j, const TrialProtocol& p);
@@ -103,7 +120,8 @@ void to_json(nlohmann::json& j, const Constraints& c);
 void from_json(const nlohmann::json& j, Constraints& c);
 
 // Median wall time in milliseconds of `runs` batch-1 forward passes of `net`
-// (eval mode, no graph) on a zero image of shape image_shape, after one warm-up.
+// (eval mode, no graph) on a zero image of shape image_shape, after one warm-up;
+// on the net's device (each pass waits for a device's queued work to finish).
 double measure_latency_ms(nn::Module& net, const std::vector<int64_t>& image_shape, int64_t runs);
 
 }  // namespace nf::nas

@@ -33,8 +33,8 @@ void check_object(const json& j, const char* what) {
 void to_json(json& j, const Evaluation& e) {
   j = {{"val_accuracy", e.val_accuracy}, {"val_loss", e.val_loss}, {"train_loss", e.train_loss},
        {"params", e.cost.params},        {"macs", e.cost.macs},     {"latency_ms", e.latency_ms},
-       {"seconds", e.seconds},           {"steps", e.steps},        {"time_limited", e.time_limited},
-       {"failed", e.failed}};
+       {"seconds", e.seconds},           {"steps", e.steps},        {"skipped_steps", e.skipped_steps},
+       {"time_limited", e.time_limited}, {"failed", e.failed}};
   if (e.failed) j["reason"] = e.reason;
 }
 
@@ -50,6 +50,7 @@ void from_json(const json& j, Evaluation& e) {
   read(j, what, "latency_ms", out.latency_ms);
   read(j, what, "seconds", out.seconds);
   read(j, what, "steps", out.steps);
+  read(j, what, "skipped_steps", out.skipped_steps);
   read(j, what, "time_limited", out.time_limited);
   read(j, what, "failed", out.failed);
   read(j, what, "reason", out.reason);
@@ -59,7 +60,8 @@ void from_json(const json& j, Evaluation& e) {
 void to_json(json& j, const TrialProtocol& p) {
   j = {{"epochs", p.epochs},         {"batch_size", p.batch_size}, {"lr", p.lr},
        {"weight_decay", p.weight_decay}, {"grad_clip", p.grad_clip}, {"time_limit", p.time_limit},
-       {"seed", p.seed},             {"latency_runs", p.latency_runs}};
+       {"seed", p.seed},             {"latency_runs", p.latency_runs},
+       {"on_nonfinite", nn::on_nonfinite_name(p.on_nonfinite)}, {"max_skipped_steps", p.max_skipped_steps}};
 }
 
 void from_json(const json& j, TrialProtocol& p) {
@@ -74,6 +76,10 @@ void from_json(const json& j, TrialProtocol& p) {
   read(j, what, "time_limit", out.time_limit);
   read(j, what, "seed", out.seed);
   read(j, what, "latency_runs", out.latency_runs);
+  std::string on_nonfinite = nn::on_nonfinite_name(out.on_nonfinite);  // absent (older configs): fail
+  read(j, what, "on_nonfinite", on_nonfinite);
+  out.on_nonfinite = nn::parse_on_nonfinite(on_nonfinite, std::string(what) + ": on_nonfinite");
+  read(j, what, "max_skipped_steps", out.max_skipped_steps);
   p = out;
 }
 

@@ -130,6 +130,16 @@ void Module::to(Device device) {
   }
 }
 
+Device Module::device() const {
+  const NamedTensors state = named_state();
+  if (state.empty()) return Device::cpu();
+  const auto& [first_name, first] = state.front();
+  for (const auto& [name, t] : state)
+    NF_CHECK(t.device() == first.device(), type_name_, ": tensors on different devices: '", first_name, "' on ",
+             first.device().str(), ", '", name, "' on ", t.device().str(), " (move the module with to(device))");
+  return first.device();
+}
+
 void Module::to(DType dtype) {
   NF_CHECK(is_floating(dtype), type_name_, ": to(dtype) expects a floating dtype, got ",
            dtype_name(dtype));

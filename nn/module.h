@@ -72,8 +72,12 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
   // Moves every parameter, buffer and accumulated gradient (recursively).
-  // Build optimizers after moving: their state is not moved.
+  // Build optimizers after moving: their state is not moved (optimizers make
+  // their state with zeros_like(param), so it lands on the parameter's device).
   void to(Device device);
+  // Where the parameters and buffers live: cpu for a module without any.
+  // Throws naming two tensors when they lie on different devices.
+  Device device() const;
   // Casts floating parameters and buffers (e.g. to f64 for gradchecks); drops gradients.
   void to(DType dtype);
   // Drops the accumulated gradient of every parameter (recursively).

@@ -10,6 +10,7 @@
 #include "nn/checkpoint.h"
 #include "tensor/error.h"
 #include "tools/commands.h"
+#include "tools/device_flag.h"
 #include "tools/models.h"
 
 namespace nf::tools {
@@ -25,7 +26,8 @@ const char* kHelp =
     "                         (config.json must lie next to it)\n"
     "  --data SPEC            data set to test on (default: the run's)\n"
     "  --data-dir DIR         where it lies (default: the run's)\n"
-    "  --batch-size B         examples per forward pass (default 256)\n";
+    "  --batch-size B         examples per forward pass (default 256)\n"
+    "  --device cpu|cuda[:N]  where the network runs (default cpu)\n";
 
 std::string config_text(const json& config, const char* key) {
   NF_CHECK(config.contains(key) && config[key].is_string(), "nasforge eval: config.json has no string '", key, "'");
@@ -43,7 +45,9 @@ int cmd_eval(Flags& flags) {
   const std::string checkpoint = flags.text("checkpoint", "");
   const std::string data_flag = flags.text("data", ""), data_dir_flag = flags.text("data-dir", "");
   const int64_t batch_size = flags.integer("batch-size", 256, 1, 65536);
+  const Device device = read_device_flag(flags);
   flags.finish();
+  check_device_usable("eval", device);
   NF_CHECK(!checkpoint.empty(), "nasforge eval: --checkpoint DIR|FILE is required");
   const fs::path ckpt = fs::is_directory(checkpoint) ? fs::path(checkpoint) / "checkpoint.safetensors"
                                                      : fs::path(checkpoint);
@@ -65,7 +69,8 @@ int cmd_eval(Flags& flags) {
   const Shape image_shape(test_set->images().shape().begin() + 1, test_set->images().shape().end());
   auto net = model == "genotype" ? make_architecture(config.at("architecture"), image_shape, test_set->num_classes())
                                  : make_model(model, image_shape, test_set->num_classes());
-  auto meta = nn::load_state(ckpt.string(), *net);
+  net->to(device);
+  auto meta = nn::load_state(ckpt.string(), *net);  // copies the host file onto the device
   const EvalResult r = evaluate(*net, test_set, eval_transform(spec), batch_size);
   const auto epoch = meta.find("epoch");
   std::printf("%s after %s epochs on %s: test accuracy %.2f%% (loss %.4f, %lld images)\n", model.c_str(),

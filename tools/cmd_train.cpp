@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -30,12 +32,15 @@
 #endif
 #include "data/loader.h"
 #include "data/split.h"
+#include "nas/device_batch.h"
 #include "nas/network_darts.h"
 #include "nn/nn.h"
+#include "nn/nonfinite.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
 #include "tools/commands.h"
+#include "tools/device_flag.h"
 #include "tools/models.h"
 #include "tools/progress.h"
 
@@ -69,13 +74,21 @@ const char* kHelp =
     "                              (default 0.01 for sgd, 0.001 for adam)\n"
     "  --weight-decay W            L2 penalty (default 5e-4 for sgd, 0 for adam)\n"
     "  --seed S                    seeds initialisation, shuffling and splits (default 0)\n"
+    "  --on-nonfinite fail|skip    a step with a NaN/Inf loss or gradient stops the run\n"
+    "                              (default) or is skipped: no optimizer step, counted\n"
+    "                              in the epoch's line and metrics (skipped_steps)\n"
+    "  --max-skipped-steps K       skip: one more non-finite step in a row stops the run\n"
+    "                              as diverged (default 10)\n"
+    "  --device cpu|cuda[:N]       where the network trains and is evaluated (default cpu);\n"
+    "                              not part of the run's config: a resume may change it\n"
     "  --limit N                   train on the first N training examples only (0: all)\n"
     "  --val-fraction F            hold out this fraction of the training set (default 0)\n"
     "  --out DIR                   run directory: config.json, metrics.jsonl,\n"
     "                              checkpoint.safetensors\n"
     "  --resume                    continue the run in --out from its last checkpoint\n"
     "                              (omitted flags come from its config.json; only\n"
-    "                              --epochs and --data-dir may change)\n";
+    "                              --epochs, --data-dir, --on-nonfinite and\n"
+    "                              --max-skipped-steps may change)\n";
 
 // Every flag of a run, as stored in config.json.
 struct TrainConfig {
@@ -84,6 +97,8 @@ struct TrainConfig {
   double lr, weight_decay, val_fraction;
   int64_t cutout = 0;          // side of the cutout square; 0: no cutout
   double aux_weight = 0;       // weight of the auxiliary head's loss; > 0 only with a darts genotype
+  std::string on_nonfinite = "fail";  // nn/nonfinite.h policy: fail or skip
+  int64_t max_skipped_steps = 10;     // skip: non-finite steps allowed in a row
   json architecture;  // model "genotype" only: see tools/models.h
 
   json to_json() const {
@@ -91,7 +106,8 @@ struct TrainConfig {
               {"epochs", epochs}, {"batch-size", batch_size}, {"optimizer", optimizer},
               {"lr", lr},         {"weight-decay", weight_decay}, {"seed", seed},
               {"limit", limit},   {"val-fraction", val_fraction}, {"cutout", cutout},
-              {"auxiliary-weight", aux_weight}};
+              {"auxiliary-weight", aux_weight}, {"on-nonfinite", on_nonfinite},
+              {"max-skipped-steps", max_skipped_steps}};
     if (model == "genotype") j["architecture"] = architecture;
     return j;
   }
@@ -159,6 +175,12 @@ TrainConfig read_flags(Flags& flags, const json& prev) {
   c.seed = flags.integer("seed", integer("seed", 0), 0, INT64_MAX);
   c.limit = flags.integer("limit", integer("limit", 0), 0, INT64_MAX);
   c.val_fraction = flags.real("val-fraction", real("val-fraction", 0.0), 0, 0.9);
+  c.on_nonfinite = str("on-nonfinite", "fail");
+  const nn::OnNonFinite policy = nn::parse_on_nonfinite(c.on_nonfinite, "nasforge train: --on-nonfinite");
+  const int64_t max_skipped = flags.integer("max-skipped-steps", 0, 1, 1000000);  // 0: not given
+  NF_CHECK(max_skipped == 0 || policy == nn::OnNonFinite::skip,
+           "nasforge train: --max-skipped-steps applies to --on-nonfinite skip only");
+  c.max_skipped_steps = max_skipped > 0 ? max_skipped : integer("max-skipped-steps", 10);
   return c;
 }
 
@@ -169,7 +191,8 @@ void check_same_run(const TrainConfig& c, const json& prev, const fs::path& conf
   // Flags added after a run was written: absent there means their default.
   const json added = {{"cutout", 0}, {"auxiliary-weight", 0.0}};
   for (auto& [key, value] : now.items()) {
-    if (key == "epochs" || key == "data-dir") continue;
+    // The NaN/Inf policy may change too: it decides what happens to a bad step, not what is trained.
+    if (key == "epochs" || key == "data-dir" || key == "on-nonfinite" || key == "max-skipped-steps") continue;
     if (!prev.contains(key) && added.contains(key) && added[key] == value) continue;
     NF_CHECK(prev.contains(key) && prev[key] == value, "nasforge train: --resume: --", key, " ", value.dump(),
              " differs from ", prev.contains(key) ? prev[key].dump() : std::string("<missing>"), " in ",
@@ -250,7 +273,11 @@ static int train_command(Flags& flags, const Ranks& ranks) {
     prev = read_json_file(config_path);
   }
   const TrainConfig cfg = read_flags(flags, prev);
+  const Device device = read_device_flag(flags);
   flags.finish();
+  check_device_usable("train", device);
+  NF_CHECK(device.is_cpu() || !ranks.parallel, "nasforge train: --device ", device.str(),
+           " with several MPI ranks is not supported yet (data-parallel training runs on the CPU)");
   NF_CHECK(!fs::exists(dir) || fs::is_directory(dir), "nasforge train: --out ", out, " is not a directory");
   if (resume) {
     check_same_run(cfg, prev, config_path);
@@ -291,6 +318,7 @@ static int train_command(Flags& flags, const Ranks& ranks) {
     aux_net = std::dynamic_pointer_cast<nas::DartsNetworkImpl>(net);
     NF_CHECK(aux_net && aux_net->has_auxiliary(), "nasforge train: --auxiliary-weight: the network has no auxiliary head");
   }
+  net->to(device);  // before the optimizer: its state is made on the parameters' device
   auto opt = make_optimizer(cfg, net->parameters());
   optim::CosineAnnealingLR schedule(*opt, cfg.epochs);
 
@@ -339,11 +367,43 @@ static int train_command(Flags& flags, const Ranks& ranks) {
   std::cout << ") on " << cfg.data << ": "
             << train_set->size() << " training examples, " << (val_set ? val_set->size() : 0) << " validation, "
             << test_set->size() << " test" << std::endl;
+  if (!device.is_cpu()) std::cout << "device: " << device.str() << std::endl;
 #ifdef NF_WITH_MPI
   if (ranks.parallel)
     std::cout << dist::size() << " MPI ranks train data-parallel: each takes about " << cfg.batch_size / dist::size()
               << " rows of every batch of " << cfg.batch_size << std::endl;
 #endif
+  // NaN/Inf policy (nn/nonfinite.h). A skipped step takes no optimizer step
+  // (momentum / Adam state and step count untouched) and its BatchNorm
+  // statistics are undone; the lr schedule is per epoch, so skips leave it as
+  // planned. Counts restart with the process (a resume starts from 0).
+  const nn::OnNonFinite policy = nn::parse_on_nonfinite(cfg.on_nonfinite, "nasforge train: --on-nonfinite");
+  const bool may_skip = policy == nn::OnNonFinite::skip;
+  nn::NonFiniteGuard guard({.policy = policy, .max_consecutive_skips = cfg.max_skipped_steps});
+  std::optional<nn::BufferSnapshot> buffers;  // the model's buffers before each step (skip only)
+  if (may_skip) buffers.emplace(*net);
+  const std::vector<Tensor> params = net->parameters();
+  using Verdict = nn::NonFiniteGuard::Verdict;
+  // One step's verdict, backward (and the gradient average) included. With
+  // several ranks under skip the ranks first agree on the loss, so that all
+  // skip the same steps (a skip leaves out the collective gradient average);
+  // averaged gradients are the same on every rank.
+  auto verdict_of = [&](double l, const Tensor& loss, [[maybe_unused]] int64_t rows) {
+#ifdef NF_WITH_MPI
+    if (ranks.parallel && may_skip) {
+      std::vector<double> bad = {std::isfinite(l) ? 0.0 : 1.0};
+      dist::allreduce_sum_(bad);
+      if (bad[0] > 0 && std::isfinite(l)) l = std::numeric_limits<double>::quiet_NaN();
+    }
+#endif
+    const Verdict v = guard.check_loss(l);
+    if (v != Verdict::step) return v;
+    if (loss.defined()) loss.backward();
+#ifdef NF_WITH_MPI
+    if (ranks.parallel) dist::average_gradients(params, rows);  // the whole batch's gradient
+#endif
+    return guard.check_step(l, params);
+  };
   EvalResult test;
   for (int64_t epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
     schedule.set_epoch(epoch);
@@ -352,28 +412,39 @@ static int train_command(Flags& flags, const Ranks& ranks) {
     EpochProgress progress(std::cout, tty, epoch + 1, cfg.epochs, loader.size());
     double loss_sum = 0, aux_loss_sum = 0;
     int64_t correct = 0, images = 0, batch = 0;
+    const int64_t skipped_before = guard.skipped();
+    // A non-finite step under fail, or one too many in a row under skip: the run stops.
+    auto stop = [&] {
+      const std::string kept = epoch > 0 ? "the checkpoint of epoch " + std::to_string(epoch) + " is kept in " + out
+                                         : std::string("no checkpoint was written");
+      NF_FAIL("nasforge train: ", guard.reason(), " at epoch ", epoch + 1, " batch ", batch, "/", loader.size(),
+              "; training stopped (", kept, "); try a lower --lr", may_skip ? "" : " or --on-nonfinite skip");
+    };
     net->train();
     for (const data::Batch& full : loader) {
       ++batch;
-      const auto [x, y] = rows_of(full, ranks);
+      const auto [x, y] = nas::to_device(rows_of(full, ranks), device);  // batches are made on the host
 #ifdef NF_WITH_MPI
-      if (ranks.parallel && y.size(0) == 0) {  // fewer rows than ranks: only join the average
+      if (ranks.parallel && y.size(0) == 0) {  // fewer rows than ranks: only join the vote and the average
         opt->zero_grad();
-        dist::average_gradients(net->parameters(), 0);
-        opt->step();
+        if (may_skip) buffers->save();
+        const Verdict v = verdict_of(0.0, Tensor(), 0);
+        if (v == Verdict::fail) stop();
+        if (v == Verdict::skip) buffers->restore();
+        else opt->step();
         continue;
       }
 #endif
       opt->zero_grad();
+      if (may_skip) buffers->save();
       Tensor logits, loss;
-      double l = 0;  // the main classifier's loss (what is logged)
+      double l = 0, la = 0;  // the main classifier's loss (what is logged), the auxiliary head's
       if (aux_net) {  // loss = main + W * auxiliary, as the DARTS reference trains
         nas::DartsOutput o = aux_net->forward_with_auxiliary(x);
         logits = o.logits;
         Tensor main_loss = nn::cross_entropy(logits, y), aux_loss = nn::cross_entropy(o.auxiliary, y);
         l = main_loss.item();
-        const double la = aux_loss.item();
-        aux_loss_sum += la * double(y.size(0));
+        la = aux_loss.item();
         loss = main_loss + aux_loss * cfg.aux_weight;
         if (!std::isfinite(la)) l = la;  // stop on either loss
       } else {
@@ -381,18 +452,15 @@ static int train_command(Flags& flags, const Ranks& ranks) {
         loss = nn::cross_entropy(logits, y);
         l = loss.item();
       }
-      if (!std::isfinite(l)) {
-        const std::string kept = epoch > 0 ? "the checkpoint of epoch " + std::to_string(epoch) + " is kept in " + out
-                                           : std::string("no checkpoint was written");
-        NF_FAIL("nasforge train: loss became ", l, " at epoch ", epoch + 1, " batch ", batch, "/", loader.size(),
-                "; training stopped (", kept, "); try a lower --lr");
+      const Verdict v = verdict_of(l, loss, y.size(0));
+      if (v == Verdict::fail) stop();
+      if (v == Verdict::skip) {  // not in the epoch's loss and accuracy
+        buffers->restore();
+        continue;
       }
-      loss.backward();
-#ifdef NF_WITH_MPI
-      if (ranks.parallel) dist::average_gradients(net->parameters(), y.size(0));  // the whole batch's gradient
-#endif
       opt->step();
       const int64_t n = y.size(0);
+      aux_loss_sum += la * double(n);
       loss_sum += l * double(n);
       correct += nas::count_correct(logits, y);
       images += n;
@@ -412,14 +480,21 @@ static int train_command(Flags& flags, const Ranks& ranks) {
 #endif
     const double train_seconds = progress.seconds();
     if (!ranks.root) continue;  // rank 0 alone evaluates and writes
+    // Means over the steps taken (an epoch of skipped steps only has none: NaN, null in JSON).
+    const auto per_image = [&](double total) {
+      return images > 0 ? total / double(images) : std::numeric_limits<double>::quiet_NaN();
+    };
     json line = {{"epoch", epoch + 1},
-                 {"train_loss", loss_sum / double(images)},
-                 {"train_acc", double(correct) / double(images)}};
-    if (aux_net) line["train_aux_loss"] = aux_loss_sum / double(images);
+                 {"train_loss", per_image(loss_sum)},
+                 {"train_acc", per_image(double(correct))}};
+    if (aux_net) line["train_aux_loss"] = per_image(aux_loss_sum);
+    const int64_t skipped = guard.skipped() - skipped_before;
+    if (may_skip) line["skipped_steps"] = skipped;
     std::ostringstream summary;
     summary << "epoch " << epoch + 1 << "/" << cfg.epochs << "  train loss " << std::fixed;
     summary.precision(4);
-    summary << loss_sum / double(images) << " acc " << percent(double(correct) / double(images));
+    summary << per_image(loss_sum) << " acc " << percent(per_image(double(correct)));
+    if (skipped > 0) summary << "  skipped " << skipped << " non-finite step" << (skipped > 1 ? "s" : "");
     if (val_set) {
       EvalResult val = evaluate(*net, val_set, eval_tf, eval_batch);
       line["val_acc"] = val.accuracy;
@@ -448,6 +523,8 @@ static int train_command(Flags& flags, const Ranks& ranks) {
     progress.finish(summary.str());
   }
   print_result("test", test);
+  if (may_skip && ranks.root)
+    std::cout << "non-finite steps skipped: " << guard.skipped() << " (--on-nonfinite skip)" << std::endl;
   return 0;
 }
 

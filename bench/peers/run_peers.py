@@ -8,7 +8,9 @@ The cases come from the benchmark names (bench_gemm.cpp: sgemm/M<m>_N<n>_K<k>;
 bench_conv.cpp: conv2d_<pass>/C<c>_H<h>_k<k>_d<d>_g<g>; bench_train.cpp:
 train/<model>_<step|forward>_B<batch>; bench_supernet.cpp:
 supernet/o<order>_C<channels>_L<cells>_B<batch>, the DARTS bilevel step, whose
-PyTorch side is supernet_torch.py), so they live in one place. The supernet rows
+PyTorch side is supernet_torch.py; bench_cuda.cpp: cuda/..., the same kinds of
+case on the GPU, whose PyTorch side runs on CUDA and is timed with CUDA events:
+group cuda), so they live in one place. The supernet rows
 also check that both supernets have the same number of weights and show each
 side's peak resident memory (VmHWM; torch's includes the ~0.23 GB of its import
 and whatever its allocator kept from earlier rows).
@@ -18,8 +20,16 @@ only); --group skips whole executables (e.g. --group train needs only bench_trai
 Each case is measured ours-then-peers, case by case, so a burst of load from
 other jobs hits both sides of a row; --rounds N repeats that N times and keeps
 each side's best round (the least disturbed one).
-Usage: run_peers.py [--build-dir build] [--filter REGEX] [--group gemm,conv,train,supernet]
-                    [--min-time 0.5] [--threads N] [--rounds 1]
+--json FILE writes every row (name, unit, nasforge, torch, ratio) as JSON too.
+--ours-json FILE[,FILE...] takes nasforge's numbers from Google Benchmark JSON
+files written earlier (--benchmark_out) instead of running the executables
+(bench/gpu/check.sh: bench_cuda ran once already; a GPU is not a shared core).
+The cuda group needs a CUDA build (bench_cuda) and PyTorch with CUDA; without
+them it is skipped with a message (exit code 0), so bench/gpu/check.sh can run it
+unconditionally. Its torch rows use strict FP32 matmuls (allow_tf32 off) except
+cuda/gemm_cublas_tf32, which compares with torch's TF32 matmul.
+Usage: run_peers.py [--build-dir build] [--filter REGEX] [--group gemm,conv,train,supernet,cuda]
+                    [--min-time 0.5] [--threads N] [--rounds 1] [--json FILE]
 """
 import argparse
 import json
@@ -164,11 +174,115 @@ def supernet_peers(name, min_time):
     return {"torch": images_per_s, "weights": st.count(net.weights()), "peak_MiB": st.peak_rss_mib()}
 
 
-# (group, executable, peers, Google Benchmark counter, scale, unit)
+def cuda_time(fn, min_time):
+    """Mean device seconds of fn(), timed with CUDA events around each call (as
+    bench_cuda.cpp), over calls lasting about min_time in all, after one warm-up."""
+    fn()
+    torch.cuda.synchronize()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    total, calls = 0.0, 0
+    while total < min_time or calls < 3:
+        start.record()
+        fn()
+        stop.record()
+        stop.synchronize()
+        total += start.elapsed_time(stop) / 1e3
+        calls += 1
+    return total / calls
+
+
+def cuda_metric(name):
+    """(counter, scale, unit) of a bench_cuda case: its counters are already in these units."""
+    if re.match(r"cuda/(gemm_|conv2d_)", name):
+        return "GFLOP/s", 1.0, "GFLOP/s"
+    if re.match(r"cuda/(train|supernet)/", name):
+        return "items_per_second", 1.0, "images/s"
+    return "GB/s", 1.0, "GB/s"
+
+
+def cuda_peers(name, min_time):
+    """bench_cuda.cpp's cases in PyTorch on cuda:0, on random data."""
+    dev = torch.device("cuda")
+    torch.backends.cuda.matmul.allow_tf32 = False  # strict FP32, as ours unless the row says tf32
+    torch.backends.cudnn.allow_tf32 = False
+    gen = torch.Generator(device=dev).manual_seed(1)
+    randn = lambda *shape: torch.randn(*shape, device=dev, generator=gen)
+    m = re.fullmatch(r"cuda/gemm_(\w+)/N(\d+)", name)
+    if m:
+        n = int(m.group(2))
+        a, b = randn(n, n), randn(n, n)
+        torch.backends.cuda.matmul.allow_tf32 = m.group(1) == "cublas_tf32"
+        try:
+            return {"torch": 2.0 * n ** 3 / cuda_time(lambda: torch.mm(a, b), min_time) / 1e9}
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = False
+    m = re.fullmatch(r"cuda/(memcpy|add|mul|relu|sum|max)/n(\d+)", name)
+    if m:
+        op, n = m.group(1), int(m.group(2))
+        a, b, out = randn(n), randn(n), torch.empty(n, device=dev)
+        fn, tensors_moved = {"memcpy": (lambda: out.copy_(a), 2), "add": (lambda: torch.add(a, b), 3),
+                             "mul": (lambda: torch.mul(a, b), 3), "relu": (lambda: torch.relu(a), 2),
+                             "sum": (lambda: a.sum(), 1), "max": (lambda: a.max(), 1)}[op]
+        return {"torch": 4.0 * n * tensors_moved / cuda_time(fn, min_time) / 1e9}
+    m = re.fullmatch(r"cuda/sum_rows/R(\d+)_C(\d+)", name)
+    if m:
+        r, c = map(int, m.groups())
+        x = randn(r, c)
+        return {"torch": 4.0 * r * (c + 1) / cuda_time(lambda: x.sum(1), min_time) / 1e9}
+    m = re.fullmatch(r"cuda/conv2d_(\w+)/C(\d+)_H(\d+)_k(\d+)_d(\d+)_g(\d+)", name)
+    if m:
+        pas = m.group(1)
+        c, h, k, d, g = map(int, m.groups()[1:])
+        x, w, gy = randn(CONV_BATCH, c, h, h), randn(c, c // g, k, k), randn(CONV_BATCH, c, h, h)
+        pad = d * (k - 1) // 2
+        mask = {"forward": None, "backward_input": [True, False, False],
+                "backward_weight": [False, True, False]}[pas]
+        if mask is None:
+            fn = lambda: torch.nn.functional.conv2d(x, w, None, 1, pad, d, g)
+        else:
+            fn = lambda: torch.ops.aten.convolution_backward(
+                gy, x, w, None, [1, 1], [pad, pad], [d, d], False, [0, 0], g, mask)
+        flops = 2.0 * CONV_BATCH * c * h * h * (c // g) * k * k
+        return {"torch": flops / cuda_time(fn, min_time) / 1e9}
+    m = re.fullmatch(r"cuda/train/(\w+?)_step_B(\d+)", name)
+    if m:
+        batch = int(m.group(2))
+        torch.manual_seed(0)
+        net = make_model(m.group(1)).to(dev)
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        x, y = randn(batch, 1, 28, 28), torch.randint(TRAIN_CLASSES, (batch,), device=dev, generator=gen)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+            loss.item()
+            loss.backward()
+            opt.step()
+        return {"torch": batch / cuda_time(step, min_time)}
+    m = re.fullmatch(r"cuda/supernet/o(\d)_C(\d+)_L(\d+)_B(\d+)", name)
+    if m:
+        import supernet_torch as st  # next to this script
+        order, channels, cells, batch = map(int, m.groups())
+        torch.manual_seed(0)
+        net = st.Supernet(channels, cells, (1, 28, 28), TRAIN_CLASSES).to(dev)
+        net.train()
+        opt = st.Bilevel(net, order)  # after the move: the optimizers hold the CUDA parameters
+        xt, xv = randn(batch, 1, 28, 28), randn(batch, 1, 28, 28)
+        yt = torch.randint(TRAIN_CLASSES, (batch,), device=dev, generator=gen)
+        yv = torch.randint(TRAIN_CLASSES, (batch,), device=dev, generator=gen)
+        return {"torch": batch / cuda_time(lambda: opt.step(xt, yt, xv, yv), min_time),
+                "weights": st.count(net.weights())}
+    raise ValueError(f"run_peers: no PyTorch case for {name}")
+
+
+# (group, executable, peers, Google Benchmark counter, scale, unit); the cuda
+# group's counter and unit depend on the case (cuda_metric).
 GROUPS = (("gemm", "bench_gemm", gemm_peers, "FLOP/s", 1e9, "GFLOP/s"),
           ("conv", "bench_conv", conv_peers, "FLOP/s", 1e9, "GFLOP/s"),
           ("train", "bench_train", train_peers, "items_per_second", 1.0, "images/s"),
-          ("supernet", "bench_supernet", supernet_peers, "items_per_second", 1.0, "images/s"))
+          ("supernet", "bench_supernet", supernet_peers, "items_per_second", 1.0, "images/s"),
+          ("cuda", "bench_cuda", cuda_peers, None, 1.0, None))
 
 
 def main():
@@ -176,39 +290,71 @@ def main():
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--filter", default=".", help="regex over benchmark names")
     ap.add_argument("--group", default="gemm,conv,train,supernet",
-                    help="comma-separated executables to run: gemm, conv, train, supernet")
+                    help="comma-separated executables to run: gemm, conv, train, supernet, cuda")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per measurement")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every side")
     ap.add_argument("--rounds", type=int, default=1, help="measure each case N times, keep each side's best")
+    ap.add_argument("--json", help="also write the rows to this file as JSON")
+    ap.add_argument("--ours-json", help="comma-separated Google Benchmark JSON files with nasforge's results")
     args = ap.parse_args()
     groups = args.group.split(",")
     unknown = set(groups) - {g[0] for g in GROUPS}
     if unknown:
-        sys.exit(f"run_peers: unknown --group {','.join(sorted(unknown))} (valid: gemm, conv, train, supernet)")
+        sys.exit(f"run_peers: unknown --group {','.join(sorted(unknown))} (valid: gemm, conv, train, supernet, cuda)")
     # Before numpy/torch load: OpenBLAS and OpenMP read these once.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     global np, torch
-    import numpy as np
-    import torch
+    try:
+        import numpy as np
+        import torch
+    except ImportError as e:  # the GPU check runs this unconditionally: say why, and let it go on
+        print(f"run_peers: PyTorch/NumPy not available ({e}); no peer numbers")
+        sys.exit(0 if groups == ["cuda"] else 1)
     torch.set_num_threads(args.threads)
     bench_dir = Path(args.build_dir) / "bench"
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}")
     unit_shown = None
-    for group, exe, peers, counter, scale, unit in GROUPS:
+    rows = []
+    recorded = {}  # --ours-json: benchmark name -> its record
+    for f in filter(None, (args.ours_json or "").split(",")):
+        try:
+            for rec in json.loads(Path(f).read_text()).get("benchmarks", []):
+                recorded[rec["name"]] = rec
+        except (OSError, ValueError) as e:  # a run cut short leaves a torn file: use what can be read
+            print(f"run_peers: {f}: {e}", flush=True)
+    for group, exe, peers, group_counter, group_scale, group_unit in GROUPS:
         if group not in groups:
             continue
         binary = bench_dir / exe
-        if not binary.exists():
+        if recorded:  # the recorded cases of this executable only
+            names = [n for n in recorded if re.search(args.filter, n) and
+                     (n.startswith("cuda/") if group == "cuda" else not n.startswith("cuda/"))]
+            if not names:
+                continue
+        if group == "cuda" and not ((recorded or binary.exists()) and torch.cuda.is_available()):
+            why = f"{binary} not built (a CUDA build with NF_BUILD_BENCH=ON)" if not binary.exists() else \
+                f"torch {torch.__version__} sees no CUDA device"
+            print(f"run_peers: group cuda skipped: {why}", flush=True)
+            continue
+        if not recorded and not binary.exists():
             sys.exit(f"run_peers: {binary} not built (make bench-build, or leave it out with --group)")
-        for full_name in listed(binary, args.filter):
-            name = full_name.removesuffix("/real_time")
+        for full_name in (names if recorded else listed(binary, args.filter)):
+            name = full_name.removesuffix("/real_time").removesuffix("/manual_time")
+            counter, scale, unit = cuda_metric(name) if group_counter is None else \
+                (group_counter, group_scale, group_unit)
             if unit != unit_shown:  # one header per unit; ratio > 1: nasforge is faster
                 print(f"{'benchmark (' + unit + ')':44} {'nasforge':>9} {'torch':>9} {'openblas':>9}  ours/torch")
                 unit_shown = unit
             value, p, b = 0.0, {}, {}
             for _ in range(max(args.rounds, 1)):  # higher is better for every column
-                b = ours(binary, full_name, args.min_time)
+                try:
+                    b = recorded[full_name] if recorded else ours(binary, full_name, args.min_time)
+                except subprocess.CalledProcessError as e:  # a crash ends this case only
+                    b = {"error_message": f"{exe} exited with {e.returncode}: {e.stderr.strip()[-300:]}"}
+                if counter not in b:  # skipped (e.g. an op the CUDA backend lacks): say why, go on
+                    print(f"{name:44} skipped: {b.get('error_message', 'no ' + counter + ' counter')}", flush=True)
+                    break
                 value = max(value, b[counter] / scale)
                 p = {k: max(v, p.get(k, 0.0)) for k, v in peers(name, args.min_time).items()}
             if "weights" in p and p["weights"] != b.get("weights"):  # not the same network: the row means nothing
@@ -216,7 +362,15 @@ def main():
             blas = f"{p['openblas']:9.1f}" if "openblas" in p else f"{'-':>9}"
             peak = (f"  peak MiB {b['peak_rss_MiB']:.0f} / {p['peak_MiB']:.0f}"
                     if "peak_MiB" in p and "peak_rss_MiB" in b else "")
+            if counter not in b:
+                rows.append({"name": name, "unit": unit, "nasforge": None, "torch": None, "ratio": None,
+                             "error": b.get("error_message", "")})
+                continue
             print(f"{name:44} {value:9.1f} {p['torch']:9.1f} {blas}  {value / p['torch']:9.2f}x{peak}", flush=True)
+            rows.append({"name": name, "unit": unit, "nasforge": value, "torch": p["torch"],
+                         "ratio": value / p["torch"], **({"openblas": p["openblas"]} if "openblas" in p else {})})
+    if args.json:
+        Path(args.json).write_text(json.dumps({"torch": torch.__version__, "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

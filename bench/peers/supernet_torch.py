@@ -1,4 +1,4 @@
-"""The DARTS-space search supernet and its bilevel step in PyTorch (CPU), built
+"""The DARTS-space search supernet and its bilevel step in PyTorch (CPU or CUDA), built
 to match nas/supernet_darts.cpp and nas/darts_search.cpp layer for layer, so
 bench/peers/run_peers.py can time the same step on both sides
 (bench/bench_supernet.cpp: supernet/o<order>_C<c>_L<cells>_B<batch>).
@@ -20,7 +20,10 @@ validation batch, then weight SGD (lr 0.025, momentum 0.9, weight decay 3e-4,
 gradient-norm clip 5) on the training batch; second order: the unrolled step
 and the finite-difference Hessian-vector product (radius 0.01 / ||v||).
 Run as a script it checks the parameter count of the search default
-(C 8, 5 cells, Fashion-MNIST): 393,778 weights + 224 alphas.
+(C 8, 5 cells, Fashion-MNIST): 393,778 weights + 224 alphas, and takes one
+bilevel step; `--device cuda` does that on the GPU (run_peers.py's cuda group
+moves the supernet with .to("cuda") before building Bilevel, whose optimizers
+must hold the moved parameters).
 """
 import torch
 import torch.nn as nn
@@ -251,10 +254,16 @@ def peak_rss_mib():
 
 
 if __name__ == "__main__":
+    import sys
+    device = torch.device(sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu")
     torch.manual_seed(0)
-    net = Supernet(8, 5)
+    net = Supernet(8, 5).to(device)
     got = (count(net.weights()), count(net.alphas()))
     assert got == (DEFAULT_WEIGHTS, DEFAULT_ALPHAS), f"parameter count {got} != ours {(DEFAULT_WEIGHTS, DEFAULT_ALPHAS)}"
-    x = torch.randn(4, 1, 28, 28)
+    x = torch.randn(4, 1, 28, 28, device=device)
     assert net(x).shape == (4, 10)
-    print(f"supernet C 8, 5 cells: {got[0]:,} weights + {got[1]} alphas, as ours")
+    y = torch.randint(10, (4,), device=device)
+    step = Bilevel(net, 1)
+    step.step(x, y, x, y)
+    assert all(torch.isfinite(p).all() for p in net.parameters()), "non-finite parameters after one step"
+    print(f"supernet C 8, 5 cells on {device}: {got[0]:,} weights + {got[1]} alphas, as ours; one bilevel step ran")
