@@ -52,6 +52,7 @@ void broadcast_module(nn::Module& module, int root) {
 void set_darts_data_parallel(nas::DartsSearchOptions& options) {
   options.shard_batch = [](const data::Batch& b) { return shard(b); };
   options.reduce_gradients = [](std::vector<Tensor>& grads, int64_t rows) { allreduce_mean_(grads, double(rows)); };
+  options.sum_over_ranks = [](std::vector<double>& values) { allreduce_sum_(values); };
 }
 
 }  // namespace nf::dist

@@ -44,8 +44,9 @@ void average_gradients(const std::vector<Tensor>& params, int64_t rows);
 // Rank root's parameters and buffers, copied to every rank.
 void broadcast_module(nn::Module& module, int root = 0);
 
-// The DARTS hooks (nas::DartsSearchOptions::shard_batch / reduce_gradients)
-// for this rank: shard() and a row-weighted allreduce_mean_.
+// The DARTS hooks (nas::DartsSearchOptions::shard_batch / reduce_gradients /
+// sum_over_ranks) for this rank: shard(), a row-weighted allreduce_mean_ and
+// allreduce_sum_.
 void set_darts_data_parallel(nas::DartsSearchOptions& options);
 
 }  // namespace nf::dist

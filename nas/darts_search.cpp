@@ -16,6 +16,7 @@
 #include "nas/supernet_darts.h"
 #include "nas/supernet_nb201.h"
 #include "nas/accuracy.h"
+#include "nas/device_batch.h"
 #include "nn/atomic_file.h"
 #include "nn/checkpoint.h"
 #include "tensor/error.h"
@@ -150,8 +151,13 @@ ArchGradient BilevelOptimizer::arch_gradient(const Tensor& x_train, const Tensor
     out.val_correct = count_correct(logits, y_val);
     return loss;
   };
+  // Data parallel: each gradient below that feeds an update becomes the whole batch's.
+  auto reduce = [&](std::vector<Tensor>& grads, const Tensor& labels) {
+    if (options_.reduce_gradients) options_.reduce_gradients(grads, labels.size(0));
+  };
   if (xi == 0) {  // first order: grad_α L_val(w, α)
     out.grads = grads_of(val_loss(), alphas_);
+    reduce(out.grads, y_val);
     return out;
   }
 
@@ -161,6 +167,7 @@ ArchGradient BilevelOptimizer::arch_gradient(const Tensor& x_train, const Tensor
   {
     // The virtual SGD step: w' = w - xi (g + weight_decay w + momentum buf).
     std::vector<Tensor> g = grads_of(cross_entropy(net_.forward(x_train), y_train), weights_);
+    reduce(g, y_train);  // w' is the same on every rank
     const optim::NamedTensors bufs = weight_opt_.state_tensors();  // "<i>.momentum_buffer", in weights_ order
     for (size_t i = 0; i < weights_.size(); ++i) {
       raw::add_(weights_[i], g[i], -xi);
@@ -172,6 +179,7 @@ ArchGradient BilevelOptimizer::arch_gradient(const Tensor& x_train, const Tensor
   std::vector<Tensor> inputs = alphas_;
   inputs.insert(inputs.end(), weights_.begin(), weights_.end());
   std::vector<Tensor> g = grads_of(val_loss(), inputs);
+  reduce(g, y_val);  // so v, ||v|| and eps agree on every rank
   const std::vector<Tensor> v(g.begin() + std::ptrdiff_t(alphas_.size()), g.end());
   out.grads.assign(g.begin(), g.begin() + std::ptrdiff_t(alphas_.size()));
   g.clear();
@@ -187,9 +195,13 @@ ArchGradient BilevelOptimizer::arch_gradient(const Tensor& x_train, const Tensor
     };
     const std::vector<Tensor> gp = train_alpha_grad(eps);
     const std::vector<Tensor> gn = train_alpha_grad(-eps);
+    std::vector<Tensor> diff;  // grad_α L_train(w+) - grad_α L_train(w-): linear, so one reduction serves both
+    diff.reserve(alphas_.size());
+    for (size_t i = 0; i < alphas_.size(); ++i) diff.push_back(raw::sub(gp[i], gn[i]));
+    reduce(diff, y_train);
     for (size_t i = 0; i < alphas_.size(); ++i) {
       out.grads[i] = raw::clone(out.grads[i]);
-      raw::add_(out.grads[i], raw::sub(gp[i], gn[i]), -xi / (2 * eps));
+      raw::add_(out.grads[i], diff[i], -xi / (2 * eps));
     }
   }
   set_shifted(weights_, w0, v, 0);  // exactly w again
@@ -202,8 +214,7 @@ BilevelStepStats BilevelOptimizer::step(const data::Batch& train, const data::Ba
   // 1. α: Adam along the architecture gradient.
   ArchGradient ag = arch_gradient(train.images, train.labels, val.images, val.labels, xi());
   s.val_loss = ag.val_loss;
-  s.val_correct = ag.val_correct;
-  if (options_.reduce_gradients) options_.reduce_gradients(ag.grads, val.labels.size(0));  // data parallel
+  s.val_correct = ag.val_correct;  // (data parallel: ag.grads are already the mean over ranks)
   if (std::isfinite(ag.val_loss)) {
     arch_opt_.zero_grad();
     for (size_t i = 0; i < alphas_.size(); ++i) autograd::backward({alphas_[i]}, {ag.grads[i]});  // .grad = gradient
@@ -283,6 +294,7 @@ DartsEpoch DartsSearch::run_epoch(const std::function<void(const DartsStepProgre
   val_loader_.set_epoch(epoch_);
   const int64_t steps = steps_per_epoch();
   net_->train();
+  const Device device = net_->device();  // batches are made on the host; the supernet may be on a GPU
   DartsStepProgress p{.steps = steps};
   double val_loss_sum = 0;
   int64_t val_images = 0, val_correct = 0;
@@ -294,7 +306,7 @@ DartsEpoch DartsSearch::run_epoch(const std::function<void(const DartsStepProgre
     const data::Batch val_rows = sharded ? options_.shard_batch(*val_it) : data::Batch{};
     const data::Batch& train_batch = sharded ? train_rows : batch;
     const data::Batch& val_batch = sharded ? val_rows : *val_it;
-    const BilevelStepStats s = opt_.step(train_batch, val_batch);
+    const BilevelStepStats s = opt_.step(to_device(train_batch, device), to_device(val_batch, device));
     ++p.step;
     if (!std::isfinite(s.train_loss) || !std::isfinite(s.val_loss))
       NF_FAIL("darts search: loss became ", std::isfinite(s.train_loss) ? s.val_loss : s.train_loss, " at epoch ",
@@ -310,6 +322,17 @@ DartsEpoch DartsSearch::run_epoch(const std::function<void(const DartsStepProgre
     if (on_step) on_step(p);
   }
   ++epoch_;
+  if (options_.sum_over_ranks) {  // data parallel: the epoch's totals over every rank's rows
+    std::vector<double> t = {p.loss_sum,   double(p.images),   double(p.correct),
+                             val_loss_sum, double(val_images), double(val_correct)};
+    options_.sum_over_ranks(t);
+    p.loss_sum = t[0];
+    p.images = int64_t(t[1]);
+    p.correct = int64_t(t[2]);
+    val_loss_sum = t[3];
+    val_images = int64_t(t[4]);
+    val_correct = int64_t(t[5]);
+  }
   out.steps = p.step;
   out.train_loss = p.images > 0 ? p.loss_sum / double(p.images) : 0;
   out.train_accuracy = p.images > 0 ? double(p.correct) / double(p.images) : 0;

@@ -80,15 +80,25 @@ struct DartsSearchOptions {
   // depends on MPI). Not saved in JSON. Unset: whole batches in one process. Set
   // on every rank: each rank trains on shard_batch(batch), its rows of every
   // batch, and reduce_gradients(grads, rows) replaces each gradient in place by
-  // the mean over ranks weighted by `rows` (the rows it was computed from); it
-  // runs on every rank at every step (a collective): on the α gradient before
-  // the α step and on the weight gradients (zeros for a weight without one)
-  // before clipping, so every rank takes the same steps. A non-finite loss
-  // throws on its rank (see run_epoch), which the runner turns into a job stop.
-  // BatchNorm statistics stay per rank. Second order: each rank's virtual step
-  // uses its own shard, so the α gradient is the mean of per-shard estimates.
+  // the mean over ranks weighted by `rows` (the rows it was computed from). It
+  // is a collective, called on every rank wherever a gradient feeds an update:
+  //   first order:  grad_α L_val (val rows), before the α step;
+  //   second order: grad_w L_train of the virtual step (train rows), so w' is
+  //                 the whole batch's; grad_α and v = grad_w' of L_val(w') in one
+  //                 call (val rows); grad_α L_train(w+) - grad_α L_train(w-) of
+  //                 the Hessian-vector product (train rows);
+  //   both:         the weight gradients (zeros for a weight without one), before
+  //                 clipping (train rows).
+  // So every rank takes the same steps, and N ranks follow one process with the
+  // same batch up to float rounding, except that BatchNorm normalises with
+  // per-rank batch statistics and keeps per-rank running statistics.
+  // sum_over_ranks(values) sums each value over ranks (a collective); run_epoch
+  // uses it once per epoch for the loss and accuracy totals of DartsEpoch.
+  // A non-finite loss throws on its rank (see run_epoch), which the runner
+  // turns into a job stop.
   std::function<data::Batch(const data::Batch&)> shard_batch;
   std::function<void(std::vector<Tensor>& grads, int64_t rows)> reduce_gradients;
+  std::function<void(std::vector<double>& values)> sum_over_ranks;
 };
 // nlohmann hooks; from_json fills omitted fields with the defaults and throws
 // nf::Error ("darts options: <field>: <problem>") on a bad value.
@@ -115,6 +125,8 @@ class BilevelOptimizer {
   // The architecture gradient at the current (w, α) for step size xi (0: first
   // order), as described above. Touches no .grad(); leaves w and the buffers as
   // they were (BN statistics aside for xi = 0, whose one forward updates them).
+  // With reduce_gradients set it is a collective and returns the mean over ranks;
+  // val_loss and val_correct stay this rank's.
   ArchGradient arch_gradient(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val, const Tensor& y_val,
                              double xi);
   // One α step (on val; second order also on train), then one weight step (on train).
@@ -145,7 +157,8 @@ struct DartsEpoch {
   int64_t epoch = 0;  // 1-based
   double train_loss = 0, train_accuracy = 0;  // over the weight steps, as trained
   double val_loss = 0, val_accuracy = 0;      // over the architecture batches, before each α update
-                                              // (training-mode BN; second order: at the virtual w')
+                                              // (training-mode BN; second order: at the virtual w');
+                                              // with sum_over_ranks: over every rank's rows
   double lr = 0;                              // weight lr of the epoch
   double seconds = 0;
   int64_t steps = 0;
@@ -155,14 +168,16 @@ struct DartsEpoch {
 
 struct DartsStepProgress {
   int64_t step = 0, steps = 0;  // 1-based step of the epoch, steps per epoch
-  int64_t images = 0;           // weight-half images so far this epoch
+  int64_t images = 0;           // weight-half images so far this epoch (this rank's rows)
   double loss_sum = 0;          // sum of per-image training losses so far
   int64_t correct = 0;
 };
 
 class DartsSearch {
  public:
-  // Throws nf::Error on bad options or empty data.
+  // Throws nf::Error on bad options or empty data. The supernet may live on any
+  // device: move it (net->to(device)) before this, since the optimizers make
+  // their state on the parameters' device; each step moves its batches there.
   DartsSearch(std::shared_ptr<SupernetImpl> net, DartsSearchOptions options, DartsData data);
 
   // Runs epoch epochs_done() + 1: min(batches of each half) bilevel steps.

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -171,6 +172,84 @@ inline ProcessResult run_nasforge(const std::vector<std::string>& args) {
   r.err = read_text(logs.path / "err");
   return r;
 }
+
+// Starts argv (argv[0]: the program's path) with stdout and stderr into the
+// files named; returns the pid.
+inline pid_t spawn_program(const std::vector<std::string>& argv_s, const std::string& out_path,
+                           const std::string& err_path) {
+  std::fflush(nullptr);  // else the child's freopen flushes the parent's buffered output a second time
+  const pid_t pid = fork();
+  NF_CHECK(pid >= 0, "spawn_program: fork failed");
+  if (pid == 0) {
+    std::vector<std::string> copy = argv_s;
+    std::vector<char*> argv;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!freopen(out_path.c_str(), "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for `pid`: its exit code, or 128 + the signal that ended it.
+inline int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// argv run to its end: exit code (128 + signal when killed), stdout, stderr.
+inline ProcessResult run_program(const std::vector<std::string>& argv) {
+  TempDir logs;
+  const pid_t pid = spawn_program(argv, (logs.path / "out").string(), (logs.path / "err").string());
+  ProcessResult r;
+  r.rc = wait_exit_code(pid);
+  r.out = read_text(logs.path / "out");
+  r.err = read_text(logs.path / "err");
+  return r;
+}
+
+#ifdef NF_MPIEXEC
+// The start of `mpirun -np <ranks> <NF_MPIEXEC_FLAGS> nasforge`; append its arguments.
+inline std::vector<std::string> mpirun_nasforge(int ranks) {
+  std::vector<std::string> argv = {NF_MPIEXEC, "-np", std::to_string(ranks)};
+  std::istringstream flags(NF_MPIEXEC_FLAGS);
+  for (std::string f; flags >> f;) argv.push_back(f);
+  argv.push_back(NF_NASFORGE_EXE);
+  return argv;
+}
+
+// The process of rank `rank` that mpirun `parent` started (its environment
+// holds OMPI_COMM_WORLD_RANK=<rank>), or -1.
+inline pid_t mpi_rank_pid(pid_t parent, int rank) {
+  const std::string wanted = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0';
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != parent) continue;
+    if (read_text(entry.path() / "environ").find(wanted) != std::string::npos) return pid_t(std::stoi(name));
+  }
+  return -1;
+}
+#endif  // NF_MPIEXEC
 #endif  // NF_NASFORGE_EXE
+
+// The JSON lines of a .jsonl file (a torn or bad line throws).
+inline std::vector<nlohmann::json> read_json_lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
 
 }  // namespace cli_test

@@ -1,7 +1,8 @@
 // `nasforge search`: a multi-trial NAS experiment (nas/search.h) on a data set,
 // from flags; `--resume DIR` continues one from its directory. In an MPI build,
 // `mpirun -np N nasforge search ...` trains N-1 trials at a time on ranks
-// 1..N-1 (dist/async_search.h); without mpirun it runs in this process.
+// 1..N-1 (dist/async_search.h), and `--strategy darts` searches data-parallel
+// on all N (tools/cmd_search_darts.cpp); without mpirun it runs in this process.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include "nas/strategy.h"
 #include "tensor/error.h"
 #include "tools/commands.h"
+#include "tools/device_flag.h"
 #include "tools/models.h"
 #include "tools/progress.h"
 #include "tools/report.h"
@@ -64,6 +66,12 @@ const char* kHelp =
     "  --lr X                      SGD, Nesterov 0.9, cosine per step (default 0.1)\n"
     "  --weight-decay W            (default 3e-4)\n"
     "  --trial-time-limit S        seconds of training per trial, 0: none (default 0)\n"
+    "  --on-nonfinite fail|skip    a step with a NaN/Inf loss or gradient fails the trial\n"
+    "                              (default) or is skipped (no SGD step; counted in the\n"
+    "                              trial's skipped_steps)\n"
+    "  --max-skipped-steps K       skip: one more non-finite step in a row fails the\n"
+    "                              trial as diverged (default 10)\n"
+    "  --device cpu|cuda[:N]       where trials train (default cpu; not saved: a resume may change it)\n"
     "network (what each candidate's genotype is built into):\n"
     "  --channels C                nb201: first-stage C (default 8); darts: C (default 8);\n"
     "                              macro: stem width (default 16)\n"
@@ -137,6 +145,12 @@ json config_from_flags(Flags& flags) {
   protocol.lr = flags.real("lr", protocol.lr, 1e-9, 10);
   protocol.weight_decay = flags.real("weight-decay", protocol.weight_decay, 0, 1);
   protocol.time_limit = flags.real("trial-time-limit", 0, 0, 1e7);
+  protocol.on_nonfinite = nn::parse_on_nonfinite(flags.text("on-nonfinite", "fail"), "nasforge search: --on-nonfinite");
+  if (const int64_t k = flags.integer("max-skipped-steps", 0, 1, 1000000); k > 0) {  // 0: not given
+    NF_CHECK(protocol.on_nonfinite == nn::OnNonFinite::skip,
+             "nasforge search: --max-skipped-steps applies to --on-nonfinite skip only");
+    protocol.max_skipped_steps = k;
+  }
   const int64_t seed = flags.integer("seed", 0, 0, INT64_MAX);
   protocol.seed = uint64_t(seed);
 
@@ -282,24 +296,14 @@ void start_experiment(Plan& plan, const nas::SearchSpace& space, const nas::Stra
 #ifdef NF_WITH_MPI
 constexpr int kConfigTag = 100;  // rank 0 -> workers: the experiment's config
 
-// True when the flags ask for a DARTS search (new or resumed), which runs in one process.
-bool wants_darts(const Flags& flags) {
-  Flags peek = flags;
-  if (peek.text("strategy", "") == "darts") return true;
-  const std::string dir = peek.text("resume", "");
-  if (dir.empty()) return false;
-  std::ifstream in(std::filesystem::path(dir) / "config.json");
-  const json c = json::parse(in, nullptr, false);
-  return c.is_object() && c.contains("strategy") && c["strategy"].is_object() &&
-         c["strategy"].value("name", "") == "darts";
-}
-
 // `mpirun -np N nasforge search ...` with N >= 2: rank 0 owns the strategy and
 // the experiment directory; ranks 1..N-1 train the genotypes it sends
 // (dist/async_search.h). Rank 0 only plans, so it keeps one thread and the
 // training ranks on a host share its cores (dist/threads.h).
 int search_on_ranks(Flags& flags) {
-  NF_CHECK(!wants_darts(flags), "nasforge search: --strategy darts runs in one process; start it without mpirun");
+  const Device device = read_device_flag(flags);
+  NF_CHECK(device.is_cpu(), "nasforge search: --device ", device.str(),
+           " with several MPI ranks is not supported yet (start the search without mpirun)");
   const bool root = dist::is_root();
   const dist::RankThreads threads = dist::set_threads_per_rank(!root);
   if (!root) {
@@ -337,7 +341,10 @@ int search_on_ranks(Flags& flags) {
 int cmd_search(Flags& flags) {
 #ifdef NF_WITH_MPI
   if (dist::launched() && dist::size() > 1) {
-    if (!Flags(flags).has("help")) return dist::run_or_abort([&] { return search_on_ranks(flags); });
+    if (!Flags(flags).has("help")) {
+      if (auto rc = cmd_search_darts(flags)) return *rc;  // --strategy darts: data-parallel on every rank
+      return dist::run_or_abort([&] { return search_on_ranks(flags); });
+    }
     if (!dist::is_root()) return 0;  // the help text once
   }
 #endif
@@ -347,8 +354,11 @@ int cmd_search(Flags& flags) {
     return 0;
   }
   // Everything is checked before the first file is written.
+  const Device device = read_device_flag(flags);
   Plan plan = plan_from_flags(flags);
+  check_device_usable("search", device);
   TrialSetup trials = make_trial_setup(plan.config);
+  trials.evaluator->set_device(device);
   auto strategy = make_strategy_of(plan.config, *trials.space);
   const nas::SearchBudget budget = budget_from(plan.config.at("budget"));
   start_experiment(plan, *trials.space, *strategy, trials);

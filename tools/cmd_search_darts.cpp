@@ -1,11 +1,22 @@
 // `nasforge search --strategy darts`: a DARTS search (nas/darts_search.h) on a
 // data set, from flags; `nasforge search --resume DIR` of a DARTS experiment
 // continues it after its last finished epoch. cmd_search dispatches here.
+//
+// In an MPI build, `mpirun -np N nasforge search --strategy darts ...` searches
+// data-parallel (dist/data_parallel.h): every rank builds the same supernet
+// (rank 0's weights and α are broadcast), takes its rows of every batch of both
+// halves, and the weight and α gradients (second order: every gradient of the
+// unrolled step) are averaged over ranks, weighted by rows, before each step.
+// Rank 0 alone prints and writes the experiment directory; the ranks' weights
+// and α are checked to be identical after every epoch. --resume reads the
+// checkpoint on every rank (the directory must be visible to all of them).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -14,12 +25,19 @@
 #include <vector>
 
 #include "data/split.h"
+#ifdef NF_WITH_MPI
+#include "dist/comm.h"
+#include "dist/collectives.h"
+#include "dist/data_parallel.h"
+#include "dist/threads.h"
+#endif
 #include "nas/darts_search.h"
 #include "nas/notation.h"
 #include "nn/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 #include "tools/commands.h"
+#include "tools/device_flag.h"
 #include "tools/models.h"
 #include "tools/progress.h"
 #include "tools/report.h"
@@ -50,6 +68,7 @@ const char* kHelp =
     "  --lr X                      weight SGD lr, cosine to 0.001 (default 0.025)\n"
     "  --arch-lr X                 alpha Adam lr (default 3e-4)\n"
     "  --seed S                    supernet initialisation, data subset and batch order\n"
+    "  --device cpu|cuda[:N]       where the supernet trains (default cpu; not saved)\n"
     "  --data SPEC  --data-dir DIR as nasforge train\n"
     "  --out DIR                   experiment directory: config.json, alphas.jsonl,\n"
     "                              genotypes.jsonl, best.json, checkpoint.safetensors\n"
@@ -146,70 +165,184 @@ std::string percent(double f) {
   return buf;
 }
 
-int run_darts(Flags& flags) {
-  if (flags.has("help")) {
-    std::cout << kHelp;
-    return 0;
-  }
-  const std::string resume_dir = flags.text("resume", ""), out = flags.text("out", "");
+// Data parallelism over MPI ranks (in one process: everything is local).
+struct Ranks {
+  bool parallel = false;  // 2+ MPI ranks
+  bool root = true;       // this rank prints and writes the experiment directory
+  int size = 1;
+};
+
+#ifdef NF_WITH_MPI
+constexpr int kSetupTag = 110;  // rank 0 -> the others: {"config", "dir", "resume", "epochs_done"}
+#endif
+
+// What the experiment runs: its config (with the data set's image shape and
+// classes in "network"), its directory and whether it is resumed.
+struct Setup {
   json config;
+  fs::path dir;
+  bool resume = false;
+  Device device = Device::cpu();  // --device: where the supernet trains (not saved in config.json)
+};
+
+// Rank 0's reading of the flags; nothing is written yet.
+Setup setup_from_flags(Flags& flags) {
+  Setup s;
+  s.device = read_device_flag(flags);
+  const std::string resume_dir = flags.text("resume", ""), out = flags.text("out", "");
   if (!resume_dir.empty()) {
     NF_CHECK(out.empty(), "nasforge search: pass either --out (a new search) or --resume (continue one)");
     std::ifstream in(fs::path(resume_dir) / "config.json");
     NF_CHECK(in.good(), "nasforge search: --resume: no config.json in ", resume_dir);
-    config = json::parse(in, nullptr, false);
-    NF_CHECK(!config.is_discarded() && config.is_object(), "nasforge search: ", resume_dir,
+    s.config = json::parse(in, nullptr, false);
+    NF_CHECK(!s.config.is_discarded() && s.config.is_object(), "nasforge search: ", resume_dir,
              "/config.json is not a JSON object");
     const std::string data_dir = flags.text("data-dir", "");
     const int64_t epochs = flags.integer("epochs", 0, 1, 100000);
     flags.finish();  // every other setting is the experiment's
-    if (!data_dir.empty()) config["data"]["data_dir"] = data_dir;
-    if (epochs > 0) config["darts"]["epochs"] = epochs;
+    if (!data_dir.empty()) s.config["data"]["data_dir"] = data_dir;
+    if (epochs > 0) s.config["darts"]["epochs"] = epochs;
+    s.dir = resume_dir;
+    s.resume = true;
   } else {
     NF_CHECK(!out.empty(), "nasforge search: --out DIR is required (or --resume DIR)");
-    config = config_from_flags(flags);
+    s.config = config_from_flags(flags);
     flags.finish();
     NF_CHECK(!fs::exists(fs::path(out) / "config.json"), "nasforge search: ", out,
              " already holds an experiment; continue it with --resume ", out, " or choose another --out");
+    s.dir = out;
   }
+  check_device_usable("search", s.device);
+  return s;
+}
 
-  // Everything is checked before the first file is written.
-  const auto options = config.at("darts").get<nas::DartsSearchOptions>();
+// The supernet and its search, built alike on every rank from the config.
+struct Built {
+  std::shared_ptr<nas::SupernetImpl> net;
+  std::unique_ptr<nas::DartsSearch> search;
+  int64_t half = 0;  // examples in the weight half
+};
+
+Built build_search(json& config, const Ranks& ranks, Device device = Device::cpu()) {
+  auto options = config.at("darts").get<nas::DartsSearchOptions>();
   auto network = config.at("network").get<nas::NetworkConfig>();
   nas::DartsData data = load_darts_data(config.at("data"), options.seed, network);
   config["network"] = network;  // with the data set's image shape and classes
-  manual_seed(options.seed);
-  auto net = nas::make_supernet(config.at("space"), network);
-  const int64_t half = data.train->size();
-  nas::DartsSearch search(net, options, std::move(data));
-
-  const fs::path dir = resume_dir.empty() ? fs::path(out) : fs::path(resume_dir);
-  if (resume_dir.empty()) {
-    nas::create_darts_experiment(dir, config);
-  } else {
-    std::ifstream in(dir / "config.json");
-    if (json::parse(in, nullptr, false) != config) nn::write_file_atomic((dir / "config.json").string(), config.dump(2) + "\n");
-    const int64_t done = nas::resume_darts_experiment(dir, search);
-    std::cout << "resuming " << dir.string() << " after epoch " << done << " of " << options.epochs << std::endl;
+  Built b;
+  b.half = data.train->size();
+#ifdef NF_WITH_MPI
+  if (ranks.parallel) {
+    // BatchNorm normalises each rank's rows by their own statistics: 2+ rows each.
+    const int64_t rows = std::min({options.batch_size, data.train->size(), data.val->size()});
+    NF_CHECK(rows >= 2 * int64_t(ranks.size), "nasforge search: batches of ", rows, " examples over ", ranks.size,
+             " MPI ranks leave a rank fewer than 2 rows (BatchNorm needs 2+); use --batch-size >= ",
+             2 * ranks.size, " or fewer ranks");
+    dist::set_darts_data_parallel(options);
   }
+#else
+  (void)ranks;
+#endif
+  manual_seed(options.seed);
+  b.net = nas::make_supernet(config.at("space"), network);
+  b.net->to(device);  // before the search builds its optimizers: their state follows the parameters
+  b.search = std::make_unique<nas::DartsSearch>(b.net, options, std::move(data));
+  return b;
+}
+
+#ifdef NF_WITH_MPI
+// Every rank's weights and α: what must stay identical.
+std::vector<Tensor> searched_state(const nas::SupernetImpl& net) {
+  std::vector<Tensor> t = net.weight_parameters();
+  for (const Tensor& a : net.arch_parameters()) t.push_back(a);
+  return t;
+}
+#endif
+
+int run_darts(Flags& flags, const Ranks& ranks) {
+  if (flags.has("help")) {
+    if (ranks.root) std::cout << kHelp;
+    return 0;
+  }
+  // Rank 0 reads the flags and checks everything before the first file is
+  // written; then it creates (or resumes) the experiment and tells the others.
+  Setup setup;
+  Built built;
+  if (ranks.root) {
+    setup = setup_from_flags(flags);
+    NF_CHECK(setup.device.is_cpu() || !ranks.parallel, "nasforge search: --device ", setup.device.str(),
+             " with several MPI ranks is not supported yet (start the search without mpirun)");
+    built = build_search(setup.config, ranks, setup.device);
+    if (!setup.resume) {
+      nas::create_darts_experiment(setup.dir, setup.config);
+    } else {
+      std::ifstream in(setup.dir / "config.json");
+      if (json::parse(in, nullptr, false) != setup.config)
+        nn::write_file_atomic((setup.dir / "config.json").string(), setup.config.dump(2) + "\n");
+      nas::resume_darts_experiment(setup.dir, *built.search);
+    }
+  }
+#ifdef NF_WITH_MPI
+  if (ranks.parallel) {
+    if (ranks.root) {
+      const json msg = {{"config", setup.config}, {"dir", setup.dir.string()}, {"resume", setup.resume},
+                        {"epochs_done", built.search->epochs_done()}};
+      for (int r = 1; r < ranks.size; ++r) dist::send_json(msg, r, kSetupTag);
+    } else {
+      const json msg = dist::recv_json(0, kSetupTag).body;
+      setup.config = msg.at("config");
+      setup.dir = msg.at("dir").get<std::string>();
+      setup.resume = msg.at("resume").get<bool>();
+      built = build_search(setup.config, ranks);
+      // A resume reads the checkpoint on every rank (the optimizers' state too).
+      const fs::path ckpt = setup.dir / "checkpoint.safetensors";
+      if (setup.resume && fs::exists(ckpt)) built.search->load(ckpt.string());
+      const int64_t expected = msg.at("epochs_done").get<int64_t>();
+      NF_CHECK(built.search->epochs_done() == expected, "nasforge search: --resume: rank ", dist::rank(), " reads ",
+               built.search->epochs_done(), " finished epochs in ", ckpt.string(), ", rank 0 ", expected,
+               " (every rank must see the same experiment directory)");
+    }
+    // Rank 0's weights, α and BatchNorm statistics everywhere, whatever each rank's RNG gave.
+    dist::broadcast_module(*built.net);
+  }
+#endif
+  nas::SupernetImpl& net = *built.net;
+  nas::DartsSearch& search = *built.search;
+  const nas::DartsSearchOptions& options = search.options();
+  const json& config = setup.config;
+  const fs::path& dir = setup.dir;
+  if (setup.resume)
+    std::cout << "resuming " << dir.string() << " after epoch " << search.epochs_done() << " of " << options.epochs
+              << std::endl;
+
   int64_t alpha_count = 0;
-  for (const Tensor& a : net->arch_parameters()) alpha_count += a.numel();
+  for (const Tensor& a : net.arch_parameters()) alpha_count += a.numel();
   int64_t weight_count = 0;
-  for (const Tensor& w : net->weight_parameters()) weight_count += w.numel();
-  std::printf("DARTS (%s order) on the %s space: supernet of %lld weights and %lld alphas; %lld + %lld %s images "
-              "(weight / architecture halves), batch %lld: %lld steps per epoch, %lld epochs\n",
-              options.order == 1 ? "first" : "second", net->space_name().c_str(), static_cast<long long>(weight_count),
-              static_cast<long long>(alpha_count), static_cast<long long>(half),
-              static_cast<long long>(config["data"]["train_examples"].get<int64_t>() - half),
-              config["data"]["spec"].get<std::string>().c_str(), static_cast<long long>(options.batch_size),
-              static_cast<long long>(search.steps_per_epoch()), static_cast<long long>(options.epochs));
-  std::fflush(stdout);
+  for (const Tensor& w : net.weight_parameters()) weight_count += w.numel();
+  if (ranks.root) {
+    std::printf("DARTS (%s order) on the %s space: supernet of %lld weights and %lld alphas; %lld + %lld %s images "
+                "(weight / architecture halves), batch %lld: %lld steps per epoch, %lld epochs\n",
+                options.order == 1 ? "first" : "second", net.space_name().c_str(),
+                static_cast<long long>(weight_count), static_cast<long long>(alpha_count),
+                static_cast<long long>(built.half),
+                static_cast<long long>(config["data"]["train_examples"].get<int64_t>() - built.half),
+                config["data"]["spec"].get<std::string>().c_str(), static_cast<long long>(options.batch_size),
+                static_cast<long long>(search.steps_per_epoch()), static_cast<long long>(options.epochs));
+    if (ranks.parallel)
+      std::printf("%d MPI ranks search data-parallel: each takes about %lld rows of every batch; weight and alpha "
+                  "gradients are averaged over ranks before each step\n",
+                  ranks.size, static_cast<long long>(options.batch_size / ranks.size));
+    std::fflush(stdout);
+  }
 
   const bool tty = stdout_is_tty();
+  // The live line shows rank 0's rows, scaled to whole batches.
+  const double scale = ranks.parallel ? double(options.batch_size) / double(options.batch_size / ranks.size) : 1.0;
   std::optional<EpochProgress> progress;
   auto on_step = [&](const nas::DartsStepProgress& p) {
+    if (!ranks.root) return;
     if (!progress) progress.emplace(std::cout, tty, search.epochs_done() + 1, options.epochs, p.steps);
-    progress->update(p.step, p.images, p.loss_sum, p.correct);
+    progress->update(p.step, std::llround(double(p.images) * scale), p.loss_sum * scale,
+                     std::llround(double(p.correct) * scale));
   };
   auto on_epoch = [&](const nas::DartsEpoch& e) {
     char line[400];
@@ -224,9 +357,22 @@ int run_darts(Flags& flags) {
     else std::cout << summary << std::endl;
     progress.reset();
   };
-  nas::run_darts_search(dir, config, search, on_step, on_epoch);
+  // nas::run_darts_search, with the ranks' agreement checked before rank 0 records an epoch.
+  while (search.epochs_done() < options.epochs) {
+    const nas::DartsEpoch e = search.run_epoch(on_step);
+#ifdef NF_WITH_MPI
+    if (ranks.parallel)
+      NF_CHECK(dist::same_on_all_ranks(searched_state(net)), "nasforge search: the ranks' weights or alphas differ "
+               "after epoch ", e.epoch, " (data-parallel DARTS steps must keep them identical); epoch ", e.epoch,
+               " is not recorded");
+#endif
+    if (!ranks.root) continue;  // rank 0 alone writes
+    nas::record_darts_epoch(dir, config, search, e);
+    on_epoch(e);
+  }
+  if (!ranks.root) return 0;
 
-  const nas::Genotype g = net->derive();
+  const nas::Genotype g = net.derive();
   std::cout << "derived genotype after epoch " << search.epochs_done() << ": " << nas::to_string(g) << "\n"
             << "files in " << dir.string() << ": config.json, alphas.jsonl, genotypes.jsonl, best.json, "
             << "checkpoint.safetensors, report.html\n"
@@ -250,7 +396,22 @@ std::optional<int> cmd_search_darts(Flags& flags) {
             config["strategy"].value("name", std::string()) == "darts";
   }
   if (!darts) return std::nullopt;
-  return run_darts(flags);
+#ifdef NF_WITH_MPI
+  // (--help under mpirun: cmd_search lets rank 0 alone get here, to print it.)
+  if (dist::launched() && dist::size() > 1 && !probe.has("help"))
+    return dist::run_or_abort([&] {
+      dist::set_threads_per_rank(true);  // every rank computes
+      const bool root = dist::is_root();
+      std::streambuf* const kept = std::cout.rdbuf();
+      if (!root) std::cout.rdbuf(nullptr);  // rank 0 alone prints
+      struct Restore {
+        std::streambuf* buf;
+        ~Restore() { std::cout.rdbuf(buf); }
+      } restore{kept};
+      return run_darts(flags, {.parallel = true, .root = root, .size = dist::size()});
+    });
+#endif
+  return run_darts(flags, {});
 }
 
 }  // namespace nf::tools
