@@ -36,7 +36,9 @@ void to_json(json& j, const DartsSearchOptions& o) {
        {"lr", o.lr},               {"lr_min", o.lr_min},       {"momentum", o.momentum},
        {"weight_decay", o.weight_decay}, {"grad_clip", o.grad_clip}, {"arch_lr", o.arch_lr},
        {"arch_beta1", o.arch_beta1}, {"arch_beta2", o.arch_beta2}, {"arch_weight_decay", o.arch_weight_decay},
-       {"hessian_radius", o.hessian_radius}, {"seed", o.seed}};
+       {"hessian_radius", o.hessian_radius}, {"seed", o.seed},
+       {"on_nonfinite", nn::on_nonfinite_name(o.nonfinite.policy)},
+       {"max_skipped_steps", o.nonfinite.max_consecutive_skips}};
 }
 
 void from_json(const json& j, DartsSearchOptions& o) {
@@ -72,6 +74,11 @@ void from_json(const json& j, DartsSearchOptions& o) {
     NF_CHECK(j["seed"].is_number_unsigned(), "darts options: seed: expected a non-negative integer");
     out.seed = j["seed"].get<uint64_t>();
   }
+  if (j.contains("on_nonfinite")) {  // absent in experiments made before the policy existed: fail
+    NF_CHECK(j["on_nonfinite"].is_string(), "darts options: on_nonfinite: expected \"fail\" or \"skip\"");
+    out.nonfinite.policy = nn::parse_on_nonfinite(j["on_nonfinite"].get<std::string>(), "darts options: on_nonfinite");
+  }
+  integer("max_skipped_steps", out.nonfinite.max_consecutive_skips, 1);
   o = out;
 }
 
@@ -134,12 +141,38 @@ BilevelOptimizer::BilevelOptimizer(SupernetImpl& net, const DartsSearchOptions& 
       alphas_(net.arch_parameters()),
       weight_opt_(weights_, {.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay}),
       arch_opt_(alphas_, {.lr = o.arch_lr, .beta1 = o.arch_beta1, .beta2 = o.arch_beta2,
-                          .weight_decay = o.arch_weight_decay}) {
+                          .weight_decay = o.arch_weight_decay}),
+      arch_guard_(o.nonfinite),
+      weight_guard_(o.nonfinite) {
   NF_CHECK(!alphas_.empty(), "darts search: the supernet has no architecture parameters");
   NF_CHECK(o.order == 1 || o.order == 2, "darts search: order must be 1 or 2, got ", o.order);
 }
 
 double BilevelOptimizer::xi() const { return options_.order == 2 ? weight_opt_.lr() : 0.0; }
+
+bool BilevelOptimizer::finite_on_all_ranks(double value) const {
+  std::vector<double> bad = {std::isfinite(value) ? 0.0 : 1.0};
+  if (options_.sum_over_ranks) options_.sum_over_ranks(bad);  // every rank must take the same decision
+  return bad[0] == 0;
+}
+
+bool BilevelOptimizer::accept(nn::NonFiniteGuard& guard, double loss, const std::vector<Tensor>& params,
+                              double max_norm, const char* half) {
+  // The gradients are already the mean over ranks, so the guard's gradient
+  // check agrees everywhere; a loss that is finite here but not on another
+  // rank is passed as NaN.
+  const double checked_loss = finite_on_all_ranks(loss) ? loss : std::nan("");
+  switch (guard.check_step(checked_loss, params, max_norm)) {
+    case nn::NonFiniteGuard::Verdict::step:
+      return true;
+    case nn::NonFiniteGuard::Verdict::skip:
+      buffers_->restore();
+      return false;
+    case nn::NonFiniteGuard::Verdict::fail:
+      break;
+  }
+  NF_FAIL("darts search: ", half, " step: ", guard.reason());
+}
 
 ArchGradient BilevelOptimizer::arch_gradient(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
                                              const Tensor& y_val, double xi) {
@@ -211,38 +244,41 @@ ArchGradient BilevelOptimizer::arch_gradient(const Tensor& x_train, const Tensor
 
 BilevelStepStats BilevelOptimizer::step(const data::Batch& train, const data::Batch& val) {
   BilevelStepStats s;
+  const bool may_skip = options_.nonfinite.policy == nn::OnNonFinite::skip;
+  if (may_skip && !buffers_) buffers_.emplace(net_);
   // 1. α: Adam along the architecture gradient.
+  if (may_skip) buffers_->save();
   ArchGradient ag = arch_gradient(train.images, train.labels, val.images, val.labels, xi());
   s.val_loss = ag.val_loss;
   s.val_correct = ag.val_correct;  // (data parallel: ag.grads are already the mean over ranks)
-  if (std::isfinite(ag.val_loss)) {
-    arch_opt_.zero_grad();
-    for (size_t i = 0; i < alphas_.size(); ++i) autograd::backward({alphas_[i]}, {ag.grads[i]});  // .grad = gradient
-    arch_opt_.step();
-    arch_opt_.zero_grad();
-  }
+  arch_opt_.zero_grad();
+  for (size_t i = 0; i < alphas_.size(); ++i) autograd::backward({alphas_[i]}, {ag.grads[i]});  // .grad = gradient
   ag.grads.clear();
+  s.arch_skipped = !accept(arch_guard_, s.val_loss, alphas_, 0, "architecture");
+  if (!s.arch_skipped) arch_opt_.step();
+  arch_opt_.zero_grad();
   // 2. w: SGD on the training batch, α frozen (no α gradient to compute).
   FrozenScope frozen(alphas_);
   weight_opt_.zero_grad();
+  if (may_skip) buffers_->save();
   Tensor logits = net_.forward(train.images);
   Tensor loss = cross_entropy(logits, train.labels);
   s.train_loss = loss.item();
   s.train_correct = count_correct(logits, train.labels);
   logits = Tensor();
-  if (std::isfinite(s.train_loss)) {
-    loss.backward();
-    if (options_.reduce_gradients) {  // data parallel: every rank passes every weight's gradient
-      std::vector<Tensor> grads;
-      for (const Tensor& w : weights_) {
-        if (!w.grad().defined()) autograd::backward({w}, {zeros_like(w)});
-        grads.push_back(w.grad());
-      }
-      options_.reduce_gradients(grads, train.labels.size(0));
+  loss.backward();  // even when the loss is not finite: data parallel, every rank joins the reduction
+  loss = Tensor();
+  if (options_.reduce_gradients) {  // data parallel: every rank passes every weight's gradient
+    std::vector<Tensor> grads;
+    for (const Tensor& w : weights_) {
+      if (!w.grad().defined()) autograd::backward({w}, {zeros_like(w)});
+      grads.push_back(w.grad());
     }
-    if (options_.grad_clip > 0) optim::clip_grad_norm_(weights_, options_.grad_clip);
-    weight_opt_.step();
+    options_.reduce_gradients(grads, train.labels.size(0));
   }
+  // Clips to grad_clip (when > 0) and checks the loss and the gradients.
+  s.weights_skipped = !accept(weight_guard_, s.train_loss, weights_, options_.grad_clip, "weight");
+  if (!s.weights_skipped) weight_opt_.step();
   weight_opt_.zero_grad();
   return s;
 }
@@ -306,18 +342,29 @@ DartsEpoch DartsSearch::run_epoch(const std::function<void(const DartsStepProgre
     const data::Batch val_rows = sharded ? options_.shard_batch(*val_it) : data::Batch{};
     const data::Batch& train_batch = sharded ? train_rows : batch;
     const data::Batch& val_batch = sharded ? val_rows : *val_it;
-    const BilevelStepStats s = opt_.step(to_device(train_batch, device), to_device(val_batch, device));
     ++p.step;
-    if (!std::isfinite(s.train_loss) || !std::isfinite(s.val_loss))
-      NF_FAIL("darts search: loss became ", std::isfinite(s.train_loss) ? s.val_loss : s.train_loss, " at epoch ",
-              out.epoch, " step ", p.step, "/", steps, "; the epoch is lost (the last checkpoint is kept); try a lower lr");
+    BilevelStepStats s;
+    try {
+      s = opt_.step(to_device(train_batch, device), to_device(val_batch, device));
+    } catch (const Error& e) {
+      NF_FAIL(e.what(), " at epoch ", out.epoch, " step ", p.step, "/", steps,
+              "; the epoch is lost (the last checkpoint is kept); try a lower lr, or --on-nonfinite skip");
+    }
     const int64_t n = train_batch.labels.size(0), nv = val_batch.labels.size(0);
-    p.images += n;
-    p.loss_sum += s.train_loss * double(n);
-    p.correct += s.train_correct;
-    val_loss_sum += s.val_loss * double(nv);
-    val_correct += s.val_correct;
-    val_images += nv;
+    if (s.weights_skipped) {
+      ++out.skipped_weight_steps;  // its loss (NaN or Inf) stays out of the epoch's means
+    } else {
+      p.images += n;
+      p.loss_sum += s.train_loss * double(n);
+      p.correct += s.train_correct;
+    }
+    if (s.arch_skipped) {
+      ++out.skipped_arch_steps;
+    } else {
+      val_loss_sum += s.val_loss * double(nv);
+      val_correct += s.val_correct;
+      val_images += nv;
+    }
     ++val_it;
     if (on_step) on_step(p);
   }
@@ -490,6 +537,8 @@ void record_darts_epoch(const fs::path& dir, const json& config, DartsSearch& se
                      {"seconds", e.seconds},
                      {"steps", e.steps},
                      {"seconds_per_step", e.steps > 0 ? e.seconds / double(e.steps) : 0.0},
+                     {"skipped_arch_steps", e.skipped_arch_steps},
+                     {"skipped_weight_steps", e.skipped_weight_steps},
                      {"params", cost.params},
                      {"macs", cost.macs},
                      {"latency_ms", latency}};

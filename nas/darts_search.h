@@ -45,6 +45,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@
 #include "nas/genotype.h"
 #include "nas/mixed_op.h"
 #include "nas/network.h"
+#include "nn/nonfinite.h"
 #include "nn/optim/adam.h"
 #include "nn/optim/lr_scheduler.h"
 #include "nn/optim/sgd.h"
@@ -75,6 +77,10 @@ struct DartsSearchOptions {
   double arch_weight_decay = 1e-3;
   double hessian_radius = 0.01;  // second order: the finite-difference step is hessian_radius / ||v||
   uint64_t seed = 0;  // batch order of both halves
+  // A non-finite loss or gradient (nn/nonfinite.h): fail the search, or skip
+  // that α step / weight step (up to max_consecutive_skips in a row each).
+  // JSON: "on_nonfinite" ("fail" | "skip"), "max_skipped_steps".
+  nn::NonFiniteOptions nonfinite;
 
   // Data parallelism, for a distributed runner (dist/data_parallel.h; nas/ never
   // depends on MPI). Not saved in JSON. Unset: whole batches in one process. Set
@@ -116,6 +122,7 @@ struct ArchGradient {
 struct BilevelStepStats {
   double train_loss = 0, val_loss = 0;  // batch means
   int64_t train_correct = 0, val_correct = 0;
+  bool arch_skipped = false, weights_skipped = false;  // under OnNonFinite::skip
 };
 
 class BilevelOptimizer {
@@ -129,22 +136,36 @@ class BilevelOptimizer {
   // val_loss and val_correct stay this rank's.
   ArchGradient arch_gradient(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val, const Tensor& y_val,
                              double xi);
-  // One α step (on val; second order also on train), then one weight step (on train).
+  // One α step (on val; second order also on train), then one weight step (on
+  // train). A non-finite loss (on any rank) or gradient skips that half of the
+  // step (no update, buffers restored) or, under fail or past the skip limit,
+  // throws nf::Error with the reason (on every rank alike).
   BilevelStepStats step(const data::Batch& train, const data::Batch& val);
   // The xi of the next step: 0 for first order, else the weight optimizer's lr.
   double xi() const;
 
   optim::SGD& weight_optimizer() { return weight_opt_; }
+  int64_t skipped_arch_steps() const { return arch_guard_.skipped(); }
+  int64_t skipped_weight_steps() const { return weight_guard_.skipped(); }
   optim::Adam& arch_optimizer() { return arch_opt_; }
   const std::vector<Tensor>& weights() const { return weights_; }
   const std::vector<Tensor>& alphas() const { return alphas_; }
 
  private:
+  // True when `value` is finite on every rank (one collective when data parallel).
+  bool finite_on_all_ranks(double value) const;
+  // step's verdict on one half: true = update; false = skipped (buffers restored);
+  // throws under fail or past the limit.
+  bool accept(nn::NonFiniteGuard& guard, double loss, const std::vector<Tensor>& params, double max_norm,
+              const char* half);
+
   SupernetImpl& net_;
   DartsSearchOptions options_;
   std::vector<Tensor> weights_, alphas_;
   optim::SGD weight_opt_;
   optim::Adam arch_opt_;
+  nn::NonFiniteGuard arch_guard_, weight_guard_;
+  std::optional<nn::BufferSnapshot> buffers_;  // under skip: saved before each half (made at the first step)
 };
 
 // The two halves of the training set and their per-batch transform.
@@ -162,6 +183,7 @@ struct DartsEpoch {
   double lr = 0;                              // weight lr of the epoch
   double seconds = 0;
   int64_t steps = 0;
+  int64_t skipped_arch_steps = 0, skipped_weight_steps = 0;  // this epoch, under OnNonFinite::skip
   Genotype genotype;     // derived after the epoch
   nlohmann::json alphas;  // SupernetImpl::alphas_json() after the epoch
 };

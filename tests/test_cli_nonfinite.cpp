@@ -83,6 +83,18 @@ TEST_F(CliNonFinite, BadPolicyFlagsAreOneLineErrorsAndCreateNothing) {
                                            "--on-nonfinite", "ignore"};
   expect_one_line_error(run_nasforge(search), "nasforge search: --on-nonfinite must be fail or skip, got 'ignore'");
   EXPECT_FALSE(fs::exists(out()));
+  const std::vector<std::string> darts = {"search", "--strategy", "darts", "--space", "nb201", "--channels", "2",
+                                          "--data-dir", data.path.string(), "--out", out().string()};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = darts;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  expect_one_line_error(run_nasforge(with({"--on-nonfinite", "ignore"})),
+                        "nasforge search: --on-nonfinite must be fail or skip, got 'ignore'");
+  expect_one_line_error(run_nasforge(with({"--max-skipped-steps", "3"})),
+                        "nasforge search: --max-skipped-steps applies to --on-nonfinite skip only");
+  EXPECT_FALSE(fs::exists(out()));
 }
 
 TEST_F(CliNonFinite, TrainUnderSkipReportsSkipsAndAResumeMayChangeThePolicy) {

@@ -329,6 +329,84 @@ TEST(BilevelOptimizer, StepMovesAlphaByAdamAndTheWeightsBySgd) {
   EXPECT_EQ(BilevelOptimizer(net, second).xi(), o.lr);
 }
 
+// A NaN image makes both halves of a step non-finite. Under skip neither α,
+// the weights, the optimizers' state nor the BN statistics move, and a good
+// step afterwards updates as usual; under fail the step throws with the
+// reason; past max_consecutive_skips a skip run fails as diverged.
+TEST(BilevelOptimizer, NonFiniteStepsAreSkippedOrFailPerPolicy) {
+  manual_seed(8);
+  Generator gen(8);
+  Nb201SupernetImpl net(tiny_network(4, 3, 2, 1));
+  const data::Batch good{randn({4, 1, 4, 4}), random_labels(4, 3, gen)};
+  Tensor poisoned = randn({4, 1, 4, 4});
+  raw::fill_(raw::select(poisoned, 0, 1), std::nan(""));
+  const data::Batch bad{poisoned, good.labels};
+
+  DartsSearchOptions o;
+  o.nonfinite = {.policy = nn::OnNonFinite::skip, .max_consecutive_skips = 2};
+  BilevelOptimizer opt(net, o);
+  const std::vector<double> alpha0 = values(net.alphas_cell);
+  std::vector<std::vector<double>> before;
+  for (const Tensor& t : net.parameters()) before.push_back(values(t));
+  for (const Tensor& t : net.buffers()) before.push_back(values(t));
+  for (int i = 0; i < 2; ++i) {
+    const BilevelStepStats s = opt.step(bad, bad);
+    EXPECT_TRUE(s.arch_skipped && s.weights_skipped);
+  }
+  std::vector<std::vector<double>> after;
+  for (const Tensor& t : net.parameters()) after.push_back(values(t));
+  for (const Tensor& t : net.buffers()) after.push_back(values(t));
+  EXPECT_EQ(after, before);  // bit for bit: nothing moved
+  EXPECT_EQ(opt.skipped_arch_steps(), 2);
+  EXPECT_EQ(opt.skipped_weight_steps(), 2);
+  EXPECT_EQ(opt.weight_optimizer().step_count(), 0);
+  EXPECT_EQ(opt.arch_optimizer().step_count(), 0);
+  EXPECT_FALSE(net.alphas_cell.grad().defined());
+
+  const BilevelStepStats s = opt.step(good, good);  // resets the run of skips
+  EXPECT_FALSE(s.arch_skipped || s.weights_skipped);
+  EXPECT_EQ(opt.weight_optimizer().step_count(), 1);
+  EXPECT_NE(values(net.alphas_cell), alpha0);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(opt.step(bad, bad).weights_skipped);
+  try {
+    opt.step(bad, bad);  // the third in a row
+    ADD_FAILURE() << "expected divergence";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("darts search: architecture step: training diverged: 3 non-finite steps in a row"),
+              std::string::npos) << e.what();
+  }
+
+  DartsSearchOptions fail;  // the default policy
+  BilevelOptimizer strict(net, fail);
+  try {
+    strict.step(good, bad);
+    ADD_FAILURE() << "expected a failure";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("darts search: architecture step: loss became nan"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(DartsSearchOptions, NonFinitePolicyRoundTripsAndOldConfigsFail) {
+  DartsSearchOptions o;
+  o.nonfinite = {.policy = nn::OnNonFinite::skip, .max_consecutive_skips = 7};
+  const DartsSearchOptions back = json(o).get<DartsSearchOptions>();
+  EXPECT_EQ(back.nonfinite.policy, nn::OnNonFinite::skip);
+  EXPECT_EQ(back.nonfinite.max_consecutive_skips, 7);
+  json old = json(o);
+  old.erase("on_nonfinite");
+  old.erase("max_skipped_steps");
+  EXPECT_EQ(old.get<DartsSearchOptions>().nonfinite.policy, nn::OnNonFinite::fail);
+  try {
+    json bad = json(o);
+    bad["on_nonfinite"] = "ignore";
+    (void)bad.get<DartsSearchOptions>();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("darts options: on_nonfinite"), std::string::npos) << e.what();
+  }
+}
+
 // --- derivation ------------------------------------------------------------------------------
 
 TEST(Derivation, DartsKeepsTheTwoStrongestNonNoneInputsPerNode) {

@@ -68,6 +68,10 @@ const char* kHelp =
     "  --lr X                      weight SGD lr, cosine to 0.001 (default 0.025)\n"
     "  --arch-lr X                 alpha Adam lr (default 3e-4)\n"
     "  --seed S                    supernet initialisation, data subset and batch order\n"
+    "  --on-nonfinite fail|skip    a NaN/Inf loss or gradient stops the search (default\n"
+    "                              fail) or skips that alpha or weight step\n"
+    "  --max-skipped-steps K       skip: one more non-finite step in a row (of either\n"
+    "                              kind) stops the search (default 10)\n"
     "  --device cpu|cuda[:N]       where the supernet trains (default cpu; not saved)\n"
     "  --data SPEC  --data-dir DIR as nasforge train\n"
     "  --out DIR                   experiment directory: config.json, alphas.jsonl,\n"
@@ -94,6 +98,11 @@ json config_from_flags(Flags& flags) {
   o.arch_lr = flags.real("arch-lr", o.arch_lr, 1e-9, 10);
   const int64_t seed = flags.integer("seed", 0, 0, INT64_MAX);
   o.seed = uint64_t(seed);
+  o.nonfinite.policy = nn::parse_on_nonfinite(flags.text("on-nonfinite", "fail"), "nasforge search: --on-nonfinite");
+  const int64_t max_skipped = flags.integer("max-skipped-steps", 0, 1, 1000000);  // 0: not given
+  NF_CHECK(max_skipped == 0 || o.nonfinite.policy == nn::OnNonFinite::skip,
+           "nasforge search: --max-skipped-steps applies to --on-nonfinite skip only");
+  if (max_skipped > 0) o.nonfinite.max_consecutive_skips = max_skipped;
   nas::NetworkConfig network;
   network.channels = flags.integer("channels", 8, 1, 1024);
   network.cells = flags.integer("cells", space == "darts" ? 5 : 1, 1, 100);
@@ -352,7 +361,10 @@ int run_darts(Flags& flags, const Ranks& ranks) {
                   static_cast<long long>(e.epoch), static_cast<long long>(options.epochs),
                   percent(e.train_accuracy).c_str(), e.train_loss, percent(e.val_accuracy).c_str(), e.val_loss, e.lr,
                   e.seconds, e.steps > 0 ? e.seconds / double(e.steps) : 0.0, peak_memory_mb());
-    const std::string summary = std::string(line) + top_ops(e.alphas);
+    std::string summary = std::string(line) + top_ops(e.alphas);
+    if (e.skipped_arch_steps + e.skipped_weight_steps > 0)
+      summary += "  (non-finite, skipped: " + std::to_string(e.skipped_arch_steps) + " alpha, " +
+                 std::to_string(e.skipped_weight_steps) + " weight steps)";
     if (progress) progress->finish(summary);
     else std::cout << summary << std::endl;
     progress.reset();
