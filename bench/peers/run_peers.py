@@ -21,6 +21,11 @@ Each case is measured ours-then-peers, case by case, so a burst of load from
 other jobs hits both sides of a row; --rounds N repeats that N times and keeps
 each side's best round (the least disturbed one).
 --json FILE writes every row (name, unit, nasforge, torch, ratio) as JSON too.
+The sgemm rows show OpenBLAS (NumPy's BLAS) twice: "openblas" with the
+environment as set (OPENBLAS_CORETYPE included) in this process, and "blas -CT"
+in a child process started with OPENBLAS_CORETYPE removed from its environment
+(OpenBLAS reads it once, when it loads), so a forced core type and OpenBLAS's
+own detection are compared in the same run; the core each side chose is printed.
 --ours-json FILE[,FILE...] takes nasforge's numbers from Google Benchmark JSON
 files written earlier (--benchmark_out) instead of running the executables
 (bench/gpu/check.sh: bench_cuda ran once already; a GPU is not a shared core).
@@ -86,14 +91,61 @@ def mean_rate(fn, items, min_time):
             return items * calls / spent
 
 
+def openblas_core():
+    """The core type the OpenBLAS loaded in this process runs its kernels for
+    (openblas_get_corename), or '?' when that cannot be asked."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = sorted({ln.split()[-1] for ln in maps if "blas" in ln.rsplit("/", 1)[-1]})
+        for lib in libs:
+            fn = getattr(ctypes.CDLL(lib), "openblas_get_corename", None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    except OSError:
+        pass
+    return "?"
+
+
+# The child of openblas_without_coretype(): argv = m n k min_time; prints
+# "<GFLOP/s> <core>". It imports this file for rate() (numpy loads only here).
+_OPENBLAS_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[5])
+import numpy as np
+import run_peers
+m, n, k, min_time = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+rng = np.random.default_rng(42)
+a = rng.standard_normal((m, k), dtype=np.float32)
+b = rng.standard_normal((k, n), dtype=np.float32)
+print(run_peers.rate(lambda: a @ b, 2.0 * m * n * k, min_time), run_peers.openblas_core())
+"""
+
+
+def openblas_without_coretype(m, n, k, min_time):
+    """(GFLOP/s, core) of NumPy's SGEMM in a child process whose environment lacks
+    OPENBLAS_CORETYPE (and is otherwise this one's: same thread counts)."""
+    env = {key: v for key, v in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+    out = subprocess.run([sys.executable, "-c", _OPENBLAS_CHILD, str(m), str(n), str(k), str(min_time),
+                          str(Path(__file__).resolve().parent)],
+                         check=True, capture_output=True, text=True, env=env).stdout.split()
+    return float(out[0]), out[1]
+
+
+OPENBLAS_UNSET_CORE = {}  # the core the child processes reported (printed once at the end)
+
+
 def gemm_peers(name, min_time):
     m, n, k = map(int, re.fullmatch(r"sgemm/M(\d+)_N(\d+)_K(\d+)", name).groups())
     g = torch.Generator().manual_seed(42)
     a, b = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
     an, bn = a.numpy(), b.numpy()
     flops = 2.0 * m * n * k
+    unset_rate, OPENBLAS_UNSET_CORE["core"] = openblas_without_coretype(m, n, k, min_time)
     return {"torch": rate(lambda: torch.mm(a, b), flops, min_time),
-            "openblas": rate(lambda: an @ bn, flops, min_time)}
+            "openblas": rate(lambda: an @ bn, flops, min_time),
+            "openblas_coretype_unset": unset_rate}
 
 
 def conv_peers(name, min_time):
@@ -314,6 +366,9 @@ def main():
     torch.set_num_threads(args.threads)
     bench_dir = Path(args.build_dir) / "bench"
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}")
+    if "gemm" in groups:
+        print(f"openblas: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, core "
+              f"{openblas_core()}; 'blas -CT': the same with OPENBLAS_CORETYPE unset (child process)")
     unit_shown = None
     rows = []
     recorded = {}  # --ours-json: benchmark name -> its record
@@ -344,7 +399,8 @@ def main():
             counter, scale, unit = cuda_metric(name) if group_counter is None else \
                 (group_counter, group_scale, group_unit)
             if unit != unit_shown:  # one header per unit; ratio > 1: nasforge is faster
-                print(f"{'benchmark (' + unit + ')':44} {'nasforge':>9} {'torch':>9} {'openblas':>9}  ours/torch")
+                print(f"{'benchmark (' + unit + ')':44} {'nasforge':>9} {'torch':>9} {'openblas':>9} "
+                      f"{'blas -CT':>9}  ours/torch")
                 unit_shown = unit
             value, p, b = 0.0, {}, {}
             for _ in range(max(args.rounds, 1)):  # higher is better for every column
@@ -359,7 +415,8 @@ def main():
                 p = {k: max(v, p.get(k, 0.0)) for k, v in peers(name, args.min_time).items()}
             if "weights" in p and p["weights"] != b.get("weights"):  # not the same network: the row means nothing
                 sys.exit(f"run_peers: {name}: torch has {p['weights']:,} weights, nasforge {b.get('weights')}")
-            blas = f"{p['openblas']:9.1f}" if "openblas" in p else f"{'-':>9}"
+            blas = " ".join(f"{p[key]:9.1f}" if key in p else f"{'-':>9}"
+                            for key in ("openblas", "openblas_coretype_unset"))
             peak = (f"  peak MiB {b['peak_rss_MiB']:.0f} / {p['peak_MiB']:.0f}"
                     if "peak_MiB" in p and "peak_rss_MiB" in b else "")
             if counter not in b:
@@ -368,7 +425,10 @@ def main():
                 continue
             print(f"{name:44} {value:9.1f} {p['torch']:9.1f} {blas}  {value / p['torch']:9.2f}x{peak}", flush=True)
             rows.append({"name": name, "unit": unit, "nasforge": value, "torch": p["torch"],
-                         "ratio": value / p["torch"], **({"openblas": p["openblas"]} if "openblas" in p else {})})
+                         "ratio": value / p["torch"],
+                         **{key: p[key] for key in ("openblas", "openblas_coretype_unset") if key in p}})
+    if OPENBLAS_UNSET_CORE:
+        print(f"openblas with OPENBLAS_CORETYPE unset chose core {OPENBLAS_UNSET_CORE['core']}")
     if args.json:
         Path(args.json).write_text(json.dumps({"torch": torch.__version__, "rows": rows}, indent=1) + "\n")
 

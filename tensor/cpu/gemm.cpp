@@ -10,11 +10,14 @@
 //         pack alpha*op(A)[ic:+MC, pc:+KC] into MR-tall slivers (per thread)
 //         jr over the chunk's B slivers, ir over the A slivers: micro-kernel
 // K is never split across threads, so every C element is summed in the same order.
+// The micro-kernel (and with its tile, MR/NR/KC/MC/NC) is the one for the
+// current gemm_isa(), read once per call (gemm_isa.h).
 #include "tensor/cpu/gemm.h"
 
 #include <algorithm>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/gemm_isa.h"
 #include "tensor/cpu/gemm_microkernel.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/cpu/scratch.h"
@@ -22,24 +25,12 @@
 namespace nf::cpu {
 namespace {
 
-using gemm_detail::micro_kernel;
-using gemm_detail::Tile;
+using gemm_detail::MicroKernel;
 
 // Below this many multiply-adds a GEMM (or a batch of them) runs on one thread.
 constexpr int64_t kParallelFlops = int64_t{1} << 18;
 
-// Cache blocking for AMD Zen (32 KiB L1d and 512 KiB L2 per core, shared L3):
-//  KC: one MR x KC sliver of A and one KC x NR sliver of B stay in L1 while the
-//      micro-kernel streams them: f32 (6+16)*256*4 = 22 KiB, f64 (6+8)*256*8 = 28 KiB.
-//  MC: the packed MC x KC block of A stays in L2: f32 144*256*4 = 144 KiB, f64 72*256*8 = 144 KiB.
-//  NC: the packed KC x NC panel of B stays in L3: 256*4080*4 = 4 MiB (f32), 8 MiB (f64).
-template <typename T>
-struct Blocking {
-  static constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
-  static constexpr int64_t KC = 256;
-  static constexpr int64_t MC = sizeof(T) == 4 ? 144 : 72;  // multiples of MR
-  static constexpr int64_t NC = 4080;                       // a multiple of NR
-};
+// Cache blocking: see micro_kernel_for() in gemm_isa.cpp, next to the tiles.
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -129,8 +120,8 @@ void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
 // Packs alpha * op(A)[0:mc, 0:kc] (A already at the block's first element) as
 // ceil(mc/MR) slivers of kc x MR, k-major; rows past mc are zero.
 template <typename T>
-void pack_a(bool ta, const T* A, int64_t lda, int64_t mc, int64_t kc, T alpha, T* Ap) {
-  constexpr int64_t MR = Blocking<T>::MR;
+void pack_a(bool ta, const T* A, int64_t lda, int64_t mc, int64_t kc, T alpha, T* Ap,
+            int64_t MR) {
   for (int64_t i0 = 0; i0 < mc; i0 += MR, Ap += MR * kc) {
     int64_t mr = std::min(MR, mc - i0);
     for (int64_t k = 0; k < kc; ++k) {
@@ -147,14 +138,13 @@ void pack_a(bool ta, const T* A, int64_t lda, int64_t mc, int64_t kc, T alpha, T
 // Slivers [s_lo, s_hi) only, so threads can share the work.
 template <typename T>
 void pack_b(bool tb, const T* B, int64_t ldb, int64_t kc, int64_t nc, int64_t s_lo, int64_t s_hi,
-            T* Bp) {
-  constexpr int64_t NR = Blocking<T>::NR;
+            T* Bp, int64_t NR) {
   for (int64_t s = s_lo; s < s_hi; ++s) {
     int64_t j0 = s * NR, nr = std::min(NR, nc - j0);
     T* dst = Bp + s * NR * kc;
-    if (!tb && nr == NR) {  // fixed-length copies the compiler turns into vector moves
+    if (!tb && nr == NR) {
       for (int64_t k = 0; k < kc; ++k)
-        for (int64_t c = 0; c < NR; ++c) dst[k * NR + c] = B[k * ldb + j0 + c];
+        std::copy(B + k * ldb + j0, B + k * ldb + j0 + NR, dst + k * NR);
     } else if (!tb) {
       for (int64_t k = 0; k < kc; ++k) {
         std::copy(B + k * ldb + j0, B + k * ldb + j0 + nr, dst + k * NR);
@@ -171,44 +161,44 @@ void pack_b(bool tb, const T* B, int64_t ldb, int64_t kc, int64_t nc, int64_t s_
 }
 
 template <typename T>
-void gemm_blocked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                  int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  using Bk = Blocking<T>;
-  constexpr int64_t MR = Bk::MR, NR = Bk::NR;
+void gemm_blocked(const MicroKernel<T>& mk, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                  T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
+                  int64_t ldc) {
+  const int64_t MR = mk.mr, NR = mk.nr;
   const bool parallel = M * N * K >= kParallelFlops && !in_parallel_region() && max_threads() > 1;
-  T* Bp = thread_scratch<T>(ScratchSlot::gemm_pack_b, Bk::KC * Bk::NC);
-  const int64_t n_ic = ceil_div(M, Bk::MC);
+  T* Bp = thread_scratch<T>(ScratchSlot::gemm_pack_b, mk.kc * mk.nc);
+  const int64_t n_ic = ceil_div(M, mk.mc);
   // With a single A block each B sliver is used by one pass of the ir loop,
   // straight from L1, so when its rows are contiguous (no trans_b) the
   // micro-kernel reads B in place and only a ragged last sliver is packed.
   const bool b_in_place = !tb && n_ic == 1;
 
-  for (int64_t jc = 0; jc < N; jc += Bk::NC) {
-    const int64_t nc = std::min(Bk::NC, N - jc), n_slivers = ceil_div(nc, NR);
+  for (int64_t jc = 0; jc < N; jc += mk.nc) {
+    const int64_t nc = std::min(mk.nc, N - jc), n_slivers = ceil_div(nc, NR);
     // Enough tasks to balance the threads, but at least 4 B slivers per task
     // so that re-packing the A block for every task stays cheap.
     const int64_t n_chunks =
         parallel ? std::clamp(ceil_div(4 * max_threads(), n_ic), int64_t{1}, std::max<int64_t>(1, n_slivers / 4))
                  : 1;
     const int64_t n_tasks = n_ic * n_chunks;
-    for (int64_t pc = 0; pc < K; pc += Bk::KC) {
-      const int64_t kc = std::min(Bk::KC, K - pc);
+    for (int64_t pc = 0; pc < K; pc += mk.kc) {
+      const int64_t kc = std::min(mk.kc, K - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later K blocks accumulate
       const T* Bblock = tb ? B + jc * ldb + pc : B + pc * ldb + jc;
       if (!b_in_place)
         parallel_for(0, n_slivers, parallel ? 1 : n_slivers, [&](int64_t lo, int64_t hi) {
-          pack_b(tb, Bblock, ldb, kc, nc, lo, hi, Bp);
+          pack_b(tb, Bblock, ldb, kc, nc, lo, hi, Bp, NR);
         });
       else if (nc % NR != 0)
-        pack_b(tb, Bblock, ldb, kc, nc, n_slivers - 1, n_slivers, Bp);
+        pack_b(tb, Bblock, ldb, kc, nc, n_slivers - 1, n_slivers, Bp, NR);
       parallel_for(0, n_tasks, parallel ? 1 : n_tasks, [&](int64_t lo, int64_t hi) {
-        T* Ap = thread_scratch<T>(ScratchSlot::gemm_pack_a, Bk::MC * Bk::KC);
+        T* Ap = thread_scratch<T>(ScratchSlot::gemm_pack_a, mk.mc * mk.kc);
         int64_t packed = -1;
         for (int64_t task = lo; task < hi; ++task) {
           const int64_t ib = task / n_chunks, chunk = task % n_chunks;
-          const int64_t ic = ib * Bk::MC, mc = std::min(Bk::MC, M - ic);
+          const int64_t ic = ib * mk.mc, mc = std::min(mk.mc, M - ic);
           if (ib != packed) {
-            pack_a(ta, ta ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, alpha, Ap);
+            pack_a(ta, ta ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, alpha, Ap, MR);
             packed = ib;
           }
           const int64_t s_lo = chunk * n_slivers / n_chunks, s_hi = (chunk + 1) * n_slivers / n_chunks;
@@ -222,10 +212,10 @@ void gemm_blocked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, co
               const T* a = Ap + i0 * kc;
               T* c = C + (ic + i0) * ldc + jc + j0;
               if (mr == MR && nr == NR) {
-                micro_kernel(kc, a, b, b_step, c, ldc, beta_k);
+                mk.fn(kc, a, b, b_step, c, ldc, beta_k);
               } else {  // edge tile: compute the full tile aside, store its valid part
-                alignas(64) T tile[MR * NR];
-                micro_kernel(kc, a, b, b_step, tile, NR, T(0));
+                alignas(64) T tile[gemm_detail::kMaxTileElems];
+                mk.fn(kc, a, b, b_step, tile, NR, T(0));
                 for (int64_t r = 0; r < mr; ++r)
                   store_scaled(tile + r * NR, nr, T(1), beta_k, c + r * ldc, 1);
               }
@@ -238,14 +228,15 @@ void gemm_blocked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, co
 }
 
 template <typename T>
-void gemm_impl(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm_impl(const MicroKernel<T>& mk, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+               T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
+               int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
   if (M == 1 || N == 1 || M * N * K <= 512)
     gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   else
-    gemm_blocked(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_blocked(mk, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // One [batch, rows, cols] operand of matmul as GEMM arguments.
@@ -270,14 +261,32 @@ GemmOperand<T> gemm_operand(const Tensor& t, const char* which) {
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  gemm_impl(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_impl(gemm_detail::micro_kernel_for<float>(gemm_isa()), trans_a, trans_b, M, N, K, alpha, A,
+            lda, B, ldb, beta, C, ldc);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
           const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
           int64_t ldc) {
-  gemm_impl(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_impl(gemm_detail::micro_kernel_for<double>(gemm_isa()), trans_a, trans_b, M, N, K, alpha,
+            A, lda, B, ldb, beta, C, ldc);
 }
+
+namespace gemm_detail {
+
+void gemm_with_kernel(const MicroKernel<float>& mk, bool trans_a, bool trans_b, int64_t M,
+                      int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                      const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_impl(mk, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_with_kernel(const MicroKernel<double>& mk, bool trans_a, bool trans_b, int64_t M,
+                      int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+                      const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  gemm_impl(mk, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+}  // namespace gemm_detail
 
 void CpuBackend::matmul(const Tensor& a, const Tensor& b, Tensor& out) {
   NF_CHECK(a.dim() == 3 && b.dim() == 3 && out.dim() == 3 && out.is_contiguous(),

@@ -1,113 +1,81 @@
-// GEMM micro-kernels (internal to gemm.cpp): one MR x NR tile of C from a
+// GEMM micro-kernels (internal to tensor/cpu/): one MR x NR tile of C from a
 // packed A sliver (kc x MR, k-major) and a B sliver of kc rows of NR
 // contiguous values, ldb apart (ldb = NR when packed):
 //
 //   C[r][j] = sum_k a[k*MR + r] * b[k*ldb + j]  +  beta * C[r][j]   (C not read if beta == 0)
 //
-// MR x NR = 6 x (two 256-bit vectors): 12 accumulator registers + 2 for B + 1
-// broadcast of A fill 15 of AVX2's 16 ymm registers. With AVX2+FMA (the build
-// uses -march=native by default) the kernel is written with intrinsics; else a
-// portable loop nest with the same tile, which GCC vectorises for the target.
+// Tiles, chosen so accumulators + B vectors + one A broadcast fit the register file:
+//   AVX2+FMA  6 x 16 f32 / 6 x 8 f64: 12 ymm accumulators + 2 B + 1 A = 15 of 16 ymm.
+//   AVX-512   12 x 32 f32: 24 zmm accumulators + 2 B + 1 A = 27 of 32 zmm (2 B loads
+//             and 12 broadcasts per 24 FMAs keep the two load ports under the FMA rate).
+//   scalar    the AVX2 tile as a plain loop nest (the compiler vectorises it for the target).
+// The vector kernels live in gemm_kernel_avx2.cpp / gemm_kernel_avx512.cpp, compiled with
+// target attributes; micro_kernel_for() (gemm_isa.cpp) hands gemm.cpp the one to use,
+// with the cache blocking that goes with its tile.
 #pragma once
 #include <cstdint>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define NF_GEMM_AVX2 1
+#include "tensor/cpu/gemm_isa.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define NF_GEMM_X86 1
 #endif
 
 namespace nf::cpu::gemm_detail {
 
 template <typename T>
-struct Tile {
-  static constexpr int64_t MR = 6;
-  static constexpr int64_t NR = 64 / sizeof(T);  // 16 floats or 8 doubles
+using MicroKernelFn = void (*)(int64_t kc, const T* a, const T* b, int64_t ldb, T* c,
+                               int64_t ldc, T beta);
+
+// A micro-kernel and its blocking: KC (k depth per packed sliver), MC (rows
+// of the packed A block, a multiple of mr) and NC (columns of the packed B
+// panel, a multiple of nr).
+template <typename T>
+struct MicroKernel {
+  int64_t mr, nr, kc, mc, nc;
+  MicroKernelFn<T> fn;
 };
 
+// The largest mr * nr of any kernel (AVX-512 f32 12 x 32): edge-tile buffers.
+constexpr int64_t kMaxTileElems = 12 * 32;
+
 template <typename T>
-inline void micro_kernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, T* c,
-                                  int64_t ldc, T beta) {
-  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
+MicroKernel<T> micro_kernel_for(GemmIsa isa);
+
+// gemm() (gemm.h) with a given kernel instead of the current ISA's: lets the
+// tests drive the blocking of a tile this CPU cannot run (AVX-512's 12 x 32)
+// with the portable loop nest of the same shape.
+void gemm_with_kernel(const MicroKernel<float>& mk, bool trans_a, bool trans_b, int64_t M,
+                      int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                      const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm_with_kernel(const MicroKernel<double>& mk, bool trans_a, bool trans_b, int64_t M,
+                      int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+                      const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
+
+template <typename T, int64_t MR, int64_t NR>
+void micro_kernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, T* c, int64_t ldc,
+                           T beta) {
+  // One row of acc at a time, vectorised along j: left to itself GCC vectorises
+  // across r instead and spends its time shuffling.
   T acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k, a += MR, b += ldb)
-    for (int64_t r = 0; r < MR; ++r)
-      for (int64_t j = 0; j < NR; ++j) acc[r][j] += a[r] * b[j];
+    for (int64_t r = 0; r < MR; ++r) {
+      const T ar = a[r];
+#pragma omp simd
+      for (int64_t j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+    }
   for (int64_t r = 0; r < MR; ++r, c += ldc)
     for (int64_t j = 0; j < NR; ++j) c[j] = beta == T(0) ? acc[r][j] : acc[r][j] + beta * c[j];
 }
 
-#ifdef NF_GEMM_AVX2
-
-inline void micro_kernel(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                         int64_t ldc, float beta) {
-  __m256 acc[6][2];
-#pragma GCC unroll 6
-  for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-#pragma GCC unroll 2
-  for (int64_t k = 0; k < kc; ++k, a += 6, b += ldb) {
-    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 6
-    for (int r = 0; r < 6; ++r) {
-      __m256 ar = _mm256_broadcast_ss(a + r);
-      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
-    }
-  }
-  if (beta == 0.0f) {
-#pragma GCC unroll 6
-    for (int r = 0; r < 6; ++r, c += ldc) {
-      _mm256_storeu_ps(c, acc[r][0]);
-      _mm256_storeu_ps(c + 8, acc[r][1]);
-    }
-  } else {
-    __m256 vb = _mm256_set1_ps(beta);
-#pragma GCC unroll 6
-    for (int r = 0; r < 6; ++r, c += ldc) {
-      _mm256_storeu_ps(c, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), acc[r][0]));
-      _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), acc[r][1]));
-    }
-  }
-}
-
-inline void micro_kernel(int64_t kc, const double* a, const double* b, int64_t ldb, double* c,
-                         int64_t ldc, double beta) {
-  __m256d acc[6][2];
-#pragma GCC unroll 6
-  for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_pd();
-#pragma GCC unroll 2
-  for (int64_t k = 0; k < kc; ++k, a += 6, b += ldb) {
-    __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
-#pragma GCC unroll 6
-    for (int r = 0; r < 6; ++r) {
-      __m256d ar = _mm256_broadcast_sd(a + r);
-      acc[r][0] = _mm256_fmadd_pd(ar, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_pd(ar, b1, acc[r][1]);
-    }
-  }
-  if (beta == 0.0) {
-#pragma GCC unroll 6
-    for (int r = 0; r < 6; ++r, c += ldc) {
-      _mm256_storeu_pd(c, acc[r][0]);
-      _mm256_storeu_pd(c + 4, acc[r][1]);
-    }
-  } else {
-    __m256d vb = _mm256_set1_pd(beta);
-#pragma GCC unroll 6
-    for (int r = 0; r < 6; ++r, c += ldc) {
-      _mm256_storeu_pd(c, _mm256_fmadd_pd(vb, _mm256_loadu_pd(c), acc[r][0]));
-      _mm256_storeu_pd(c + 4, _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + 4), acc[r][1]));
-    }
-  }
-}
-
-#else
-
-template <typename T>
-inline void micro_kernel(int64_t kc, const T* a, const T* b, int64_t ldb, T* c, int64_t ldc,
-                         T beta) {
-  micro_kernel_portable(kc, a, b, ldb, c, ldc, beta);
-}
-
+#ifdef NF_GEMM_X86
+// Callable only when gemm_isa_supported() says so (they use AVX2+FMA / AVX-512F).
+void micro_kernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
+                            int64_t ldc, float beta);
+void micro_kernel_avx2_6x8(int64_t kc, const double* a, const double* b, int64_t ldb, double* c,
+                           int64_t ldc, double beta);
+void micro_kernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
+                               int64_t ldc, float beta);
 #endif
 
 }  // namespace nf::cpu::gemm_detail

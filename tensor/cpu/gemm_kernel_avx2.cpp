@@ -1,0 +1,80 @@
+// AVX2+FMA GEMM micro-kernels (contract and tiles: gemm_microkernel.h).
+// Compiled with target("avx2,fma") so they exist in builds without
+// -march=native; gemm_isa.cpp only hands them out when the CPU has AVX2+FMA.
+#include "tensor/cpu/gemm_microkernel.h"
+
+#ifdef NF_GEMM_X86
+#include <immintrin.h>
+
+namespace nf::cpu::gemm_detail {
+
+// C[6 x 16] (two ymm per row): a = 6 floats per k step, b = 16 floats per k step.
+__attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x16(int64_t kc, const float* a,
+                                                                const float* b, int64_t ldb,
+                                                                float* c, int64_t ldc,
+                                                                float beta) {
+  __m256 acc[6][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k, a += 6, b += ldb) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r) {
+      __m256 ar = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+    }
+  }
+  if (beta == 0.0f) {
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r, c += ldc) {
+      _mm256_storeu_ps(c, acc[r][0]);
+      _mm256_storeu_ps(c + 8, acc[r][1]);
+    }
+  } else {
+    __m256 vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r, c += ldc) {
+      _mm256_storeu_ps(c, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), acc[r][0]));
+      _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), acc[r][1]));
+    }
+  }
+}
+
+// C[6 x 8] doubles (two ymm per row).
+__attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x8(int64_t kc, const double* a,
+                                                               const double* b, int64_t ldb,
+                                                               double* c, int64_t ldc,
+                                                               double beta) {
+  __m256d acc[6][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_pd();
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k, a += 6, b += ldb) {
+    __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r) {
+      __m256d ar = _mm256_broadcast_sd(a + r);
+      acc[r][0] = _mm256_fmadd_pd(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_pd(ar, b1, acc[r][1]);
+    }
+  }
+  if (beta == 0.0) {
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r, c += ldc) {
+      _mm256_storeu_pd(c, acc[r][0]);
+      _mm256_storeu_pd(c + 4, acc[r][1]);
+    }
+  } else {
+    __m256d vb = _mm256_set1_pd(beta);
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r, c += ldc) {
+      _mm256_storeu_pd(c, _mm256_fmadd_pd(vb, _mm256_loadu_pd(c), acc[r][0]));
+      _mm256_storeu_pd(c + 4, _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + 4), acc[r][1]));
+    }
+  }
+}
+
+}  // namespace nf::cpu::gemm_detail
+#endif
