@@ -18,7 +18,8 @@ std::optional<std::string> check_dht(const unsigned char* b, size_t size, size_t
     size_t codes = 0;
     for (size_t i = 1; i <= 16; ++i) codes += byte(p + i);
     if (codes > 256)
-      return "corrupt JPEG (Huffman table with " + std::to_string(codes) + " codes, at most 256)";
+      return "corrupt JPEG (Huffman table with " + std::to_string(codes) +
+             " codes, at most 256, in the DHT segment at byte " + std::to_string(at - 2) + ")";
     p += 17 + codes;
     remaining -= long(17 + codes);
   }
@@ -28,10 +29,15 @@ std::optional<std::string> check_dht(const unsigned char* b, size_t size, size_t
 }  // namespace
 
 std::optional<std::string> jpeg_stb_hazard(const unsigned char* b, size_t size) {
-  if (size < 2 || b[0] != 0xFF || b[1] != 0xD8) return std::nullopt;
+  // stb's signature test (stbi__jpeg_test) reads the first marker as it reads
+  // every marker: one FF, any number of FF fill bytes, then the code, which
+  // must be SOI (D8). So FF FF FF D8 is a JPEG to stb, and so it is here.
+  size_t pos = 0;
+  while (pos < size && b[pos] == 0xFF) ++pos;
+  if (pos == 0 || pos == size || b[pos] != 0xD8) return std::nullopt;
+  ++pos;
   // Marker walk: FF xx starts a marker; bytes in between (entropy-coded data,
   // junk) are skipped as stb skips them.
-  size_t pos = 2;
   while (pos + 1 < size) {
     if (b[pos] != 0xFF) {
       ++pos;

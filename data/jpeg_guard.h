@@ -10,8 +10,9 @@
 
 namespace nf::data {
 
-// Not a JPEG (no FF D8 start) or nothing wrong found: nullopt. Otherwise the
-// problem, for "cannot decode: <problem>".
+// Not a JPEG to stb (no FF, FF fill bytes, D8 start) or nothing wrong found:
+// nullopt. Otherwise the problem and where (byte offset of the segment), for
+// "cannot decode: <problem>".
 std::optional<std::string> jpeg_stb_hazard(const unsigned char* bytes, size_t size);
 
 }  // namespace nf::data
