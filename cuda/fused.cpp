@@ -1,6 +1,6 @@
 // Host side of the CUDA FusedBackend except the convolutions (conv.cpp):
 // the CPU backend's argument checks and error messages, then the kernels of
-// kernels/{pool,batchnorm,softmax}.cu on the backend's stream.
+// kernels/{pool,batchnorm,softmax,optim}.cu on the backend's stream.
 #include "cuda/fused.h"
 
 #include <vector>
@@ -9,6 +9,7 @@
 #include "cuda/cuda_backend.h"
 #include "cuda/device.h"
 #include "cuda/kernels/batchnorm.h"
+#include "cuda/kernels/optim.h"
 #include "cuda/kernels/pool.h"
 #include "cuda/kernels/softmax.h"
 #include "cuda/scratch.h"
@@ -246,6 +247,55 @@ void CudaFusedBackend::nll_loss_backward(const Tensor& grad_out, const Tensor& t
   cuda::nll_loss_backward(r.R, r.C, grad_logp.dtype(), grad_out.raw_data(),
                           target.data<int64_t>(), ignore_index, count, grad_logp.raw_data(),
                           launch());
+}
+
+
+// --- optimizer updates (formulas in tensor/backend.h) -----------------------------
+
+namespace {
+
+// `t` must be contiguous and match the parameter `ref` (CPU backend's message).
+void check_like(const Tensor& ref, const Tensor& t, const char* op, const char* what) {
+  NF_CHECK(t.defined() && t.shape() == ref.shape() && t.dtype() == ref.dtype() && t.is_contiguous(),
+           op, ": ", what, " ", t.defined() ? shape_str(t.shape()) : std::string("(undefined)"), " ",
+           t.defined() ? dtype_name(t.dtype()) : "", " must be contiguous and match the parameter ",
+           shape_str(ref.shape()), " ", dtype_name(ref.dtype()));
+}
+
+void check_param(const Tensor& p, const char* op) {
+  NF_CHECK(p.defined() && p.is_contiguous(), op, ": the parameter must be a defined contiguous tensor");
+}
+
+}  // namespace
+
+void CudaFusedBackend::sgd_step(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr,
+                                double momentum, double weight_decay, bool nesterov) {
+  check_param(param, "sgd_step");
+  check_devices("sgd_step", {&param, &grad, &momentum_buf});
+  check_like(param, grad, "sgd_step", "grad");
+  NF_CHECK(!nesterov || momentum != 0, "sgd_step: Nesterov momentum needs momentum != 0");
+  if (momentum != 0) check_like(param, momentum_buf, "sgd_step", "momentum_buf");
+  check_floating(param, "sgd_step");
+  DeviceGuard guard(be_.device().index);
+  cuda::sgd_step(param.numel(), param.dtype(), param.raw_data(), grad.raw_data(),
+                 momentum != 0 ? momentum_buf.raw_data() : nullptr, lr, momentum, weight_decay,
+                 nesterov, launch());
+}
+
+void CudaFusedBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg,
+                                 Tensor& exp_avg_sq, double lr, double beta1, double beta2,
+                                 double eps, double weight_decay, bool decoupled, int64_t step) {
+  check_param(param, "adam_step");
+  check_devices("adam_step", {&param, &grad, &exp_avg, &exp_avg_sq});
+  check_like(param, grad, "adam_step", "grad");
+  check_like(param, exp_avg, "adam_step", "exp_avg");
+  check_like(param, exp_avg_sq, "adam_step", "exp_avg_sq");
+  NF_CHECK(step >= 1, "adam_step: step must be >= 1 (bias correction), got ", step);
+  check_floating(param, "adam_step");
+  DeviceGuard guard(be_.device().index);
+  cuda::adam_step(param.numel(), param.dtype(), param.raw_data(), grad.raw_data(),
+                  exp_avg.raw_data(), exp_avg_sq.raw_data(), lr, beta1, beta2, eps, weight_decay,
+                  decoupled, step, launch());
 }
 
 }  // namespace nf::cuda

@@ -1,11 +1,11 @@
 // The CUDA FusedBackend: convolutions (im2col/col2im + the GEMM of
 // gemm_run.h, or direct depthwise kernels), pooling, batch norm,
-// softmax/log-softmax and NLL loss, with the semantics of the CPU backend
-// (tensor/cpu/*.cpp). One per CudaBackend (CudaBackend::fused()); every
+// softmax/log-softmax and NLL loss, fused SGD/Adam updates, with the
+// semantics of the CPU backend (tensor/cpu/*.cpp). One per CudaBackend (CudaBackend::fused()); every
 // kernel runs on that backend's stream.
 //
 // Host side: conv.cpp (convolutions), fused.cpp (the rest); kernels in
-// kernels/{im2col,depthwise,pool,batchnorm,softmax}.cu.
+// kernels/{im2col,depthwise,pool,batchnorm,softmax,optim}.cu.
 #pragma once
 #include <initializer_list>
 
@@ -49,6 +49,12 @@ class CudaFusedBackend final : public FusedBackend {
                 Tensor& out) override;
   void nll_loss_backward(const Tensor& grad_out, const Tensor& target, int64_t ignore_index,
                          Tensor& grad_logp) override;
+
+  void sgd_step(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr,
+                double momentum, double weight_decay, bool nesterov) override;
+  void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                 double lr, double beta1, double beta2, double eps, double weight_decay,
+                 bool decoupled, int64_t step) override;
 
  private:
   // The backend's stream and grid cap.

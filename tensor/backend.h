@@ -168,6 +168,29 @@ class FusedBackend {
   // grad_logp [N,C] = -grad_out / count at (i, target[i]), 0 elsewhere.
   virtual void nll_loss_backward(const Tensor& grad_out, const Tensor& target,
                                  int64_t ignore_index, Tensor& grad_logp) = 0;
+
+  // --- optimizer updates: one pass, in place; every tensor contiguous, with the
+  // parameter's shape and dtype (f32/f64); grad is read only. Scalars are
+  // rounded to the dtype once (as the raw ops do) and each step below is one
+  // operation in that dtype, so the result equals the op sequence of
+  // nn/optim/sgd.cpp / adam.cpp (bit-identical on the CPU).
+  // SGD (PyTorch's, dampening 0; momentum_buf starts at 0, so the first step
+  // sets buf = d; momentum_buf is unused and may be undefined when momentum == 0):
+  //   d = g + weight_decay * p                   (only when weight_decay != 0)
+  //   buf = momentum * buf + d                   (only when momentum != 0)
+  //   d = nesterov ? d + momentum * buf : buf    (only when momentum != 0)
+  //   p = p - lr * d
+  virtual void sgd_step(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr,
+                        double momentum, double weight_decay, bool nesterov) = 0;
+  // Adam / AdamW (decoupled); exp_avg (m) and exp_avg_sq (v) start at 0; step
+  // t >= 1 is the optimizer's step count. With weight_decay != 0:
+  //   Adam:  g = g + weight_decay * p        AdamW: p = p * (1 - lr * weight_decay)
+  // then
+  //   m = beta1 * m + (1 - beta1) * g,   v = beta2 * v + (1 - beta2) * g * g
+  //   p = p + (-lr / (1 - beta1^t)) * m / (sqrt(v) * (1 / sqrt(1 - beta2^t)) + eps)
+  virtual void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                         double lr, double beta1, double beta2, double eps, double weight_decay,
+                         bool decoupled, int64_t step) = 0;
 };
 
 // The backend of a device; throws if that device has no backend (e.g. a

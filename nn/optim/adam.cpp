@@ -2,10 +2,28 @@
 
 #include <cmath>
 
+#include <initializer_list>
+
+#include "tensor/backend.h"
 #include "tensor/factory.h"
 #include "tensor/ops.h"
 
 namespace nf::optim {
+
+namespace {
+
+// The fused kernel applies when the backend has one and every (defined)
+// tensor is a contiguous f32/f64 tensor on the parameter's device.
+bool fused_update_possible(std::initializer_list<const Tensor*> ts) {
+  const Tensor& p = **ts.begin();
+  if (!is_floating(p.dtype()) || backend_for(p.device()).fused() == nullptr) return false;
+  for (const Tensor* t : ts)
+    if (t->defined() && (!t->is_contiguous() || t->device() != p.device() || t->dtype() != p.dtype()))
+      return false;
+  return true;
+}
+
+}  // namespace
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), o, "Adam", false) {}
 
@@ -33,8 +51,21 @@ NamedTensors Adam::state_tensors() const {
   return out;
 }
 
+// The fused kernel (FusedBackend::adam_step) performs exactly the op sequence
+// below, element by element in the same dtype and order, in one pass; the op
+// sequence stays as the reference and the path for non-contiguous tensors or
+// backends without fused kernels.
 void Adam::update(size_t i, const Tensor& p, const Tensor& grad) {
   const AdamOptions& o = options;
+  if (fused_update_possible({&p, &grad, &exp_avg_[i], &exp_avg_sq_[i]})) {
+    Tensor param = p, m = exp_avg_[i], v = exp_avg_sq_[i];
+    backend_for(p.device()).fused()->adam_step(param, grad, m, v, lr(), o.beta1, o.beta2, o.eps,
+                                               o.weight_decay, decoupled_, step_count());
+    p.bump_version();
+    m.bump_version();
+    v.bump_version();
+    return;
+  }
   Tensor g = grad;
   if (o.weight_decay != 0) {
     if (decoupled_) {

@@ -59,6 +59,12 @@ class CpuBackend final : public Backend, public FusedBackend {
                 Tensor& out) override;
   void nll_loss_backward(const Tensor& grad_out, const Tensor& target, int64_t ignore_index,
                          Tensor& grad_logp) override;
+  // optim.cpp
+  void sgd_step(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr,
+                double momentum, double weight_decay, bool nesterov) override;
+  void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                 double lr, double beta1, double beta2, double eps, double weight_decay,
+                 bool decoupled, int64_t step) override;
 };
 
 CpuBackend& cpu_backend();
