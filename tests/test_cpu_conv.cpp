@@ -16,6 +16,7 @@
 #endif
 
 #include "cpu_kernel_check.h"
+#include "isa_scope.h"
 #include "tensor/cpu/reference.h"
 #include "tensor/ops.h"
 
@@ -92,37 +93,41 @@ ConvParams params(const ConvCase& c) {
   return p;
 }
 
+// Every case under every GEMM ISA: the stride-1 ones run the implicit-GEMM
+// kernel (conv_implicit.h), whose tiles differ per ISA.
 TYPED_TEST(CpuConv, MatchesReferenceOverCaseTable) {
   using T = TypeParam;
   std::mt19937_64 rng(17);
   std::vector<ConvCase> cases = kCases;
   cases.insert(cases.end(), kParallelCases.begin(), kParallelCases.end());
-  for (const ConvCase& c : cases) {
-    const ConvParams p = params(c);
-    const std::string what = describe(c);
-    Tensor x = random_tensor<T>({c.N, c.C, c.H, c.W}, rng);
-    Tensor w = random_tensor<T>({c.O, c.C / c.groups, c.KH, c.KW}, rng);
-    Tensor bias = c.bias ? random_tensor<T>({c.O}, rng) : Tensor{};
+  for_each_isa([&] {
+    for (const ConvCase& c : cases) {
+      const ConvParams p = params(c);
+      const std::string what = describe(c);
+      Tensor x = random_tensor<T>({c.N, c.C, c.H, c.W}, rng);
+      Tensor w = random_tensor<T>({c.O, c.C / c.groups, c.KH, c.KW}, rng);
+      Tensor bias = c.bias ? random_tensor<T>({c.O}, rng) : Tensor{};
 
-    Tensor out = raw::conv2d(x, w, bias, p);
-    ASSERT_EQ(out.shape(), Shape({c.N, c.O, raw::conv_out_size(c.H, c.KH, c.sh, c.ph, c.dh),
-                                  raw::conv_out_size(c.W, c.KW, c.sw, c.pw, c.dw)}))
-        << what;
-    Tensor out_ref = empty_of<T>(out.shape());
-    nf::cpu::ref::conv2d_forward(x, w, bias, p, out_ref);
-    expect_close(out, out_ref, tolerance<T>(), "forward " + what);
+      Tensor out = raw::conv2d(x, w, bias, p);
+      ASSERT_EQ(out.shape(), Shape({c.N, c.O, raw::conv_out_size(c.H, c.KH, c.sh, c.ph, c.dh),
+                                    raw::conv_out_size(c.W, c.KW, c.sw, c.pw, c.dw)}))
+          << what;
+      Tensor out_ref = empty_of<T>(out.shape());
+      nf::cpu::ref::conv2d_forward(x, w, bias, p, out_ref);
+      expect_close(out, out_ref, tolerance<T>(), "forward " + what);
 
-    Tensor grad_out = random_tensor<T>(out.shape(), rng);
-    Tensor gx = raw::conv2d_backward_input(grad_out, w, x.shape(), p);
-    Tensor gx_ref = empty_of<T>(x.shape());
-    nf::cpu::ref::conv2d_backward_input(grad_out, w, p, gx_ref);
-    expect_close(gx, gx_ref, tolerance<T>(), "backward_input " + what);
+      Tensor grad_out = random_tensor<T>(out.shape(), rng);
+      Tensor gx = raw::conv2d_backward_input(grad_out, w, x.shape(), p);
+      Tensor gx_ref = empty_of<T>(x.shape());
+      nf::cpu::ref::conv2d_backward_input(grad_out, w, p, gx_ref);
+      expect_close(gx, gx_ref, tolerance<T>(), "backward_input " + what);
 
-    Tensor gw = raw::conv2d_backward_weight(grad_out, x, w.shape(), p);
-    Tensor gw_ref = empty_of<T>(w.shape());
-    nf::cpu::ref::conv2d_backward_weight(grad_out, x, p, gw_ref);
-    expect_close(gw, gw_ref, tolerance<T>(), "backward_weight " + what);
-  }
+      Tensor gw = raw::conv2d_backward_weight(grad_out, x, w.shape(), p);
+      Tensor gw_ref = empty_of<T>(w.shape());
+      nf::cpu::ref::conv2d_backward_weight(grad_out, x, p, gw_ref);
+      expect_close(gw, gw_ref, tolerance<T>(), "backward_weight " + what);
+    }
+  });
 }
 
 // A hand-checked case: a 3x3 box filter over a ramp with zero padding.

@@ -16,6 +16,7 @@
 #endif
 
 #include "cpu_kernel_check.h"
+#include "isa_scope.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/gemm_isa.h"
@@ -33,37 +34,6 @@ namespace raw = nf::raw;
 template <typename T>
 class CpuGemm : public ::testing::Test {};
 TYPED_TEST_SUITE(CpuGemm, FloatTypes);
-
-using nf::cpu::GemmIsa;
-constexpr GemmIsa kAllIsas[] = {GemmIsa::scalar, GemmIsa::avx2, GemmIsa::avx512};
-
-// Selects an ISA for a scope and restores the previous one.
-class IsaScope {
- public:
-  explicit IsaScope(GemmIsa isa) : saved_(nf::cpu::gemm_isa()) { nf::cpu::set_gemm_isa(isa); }
-  ~IsaScope() { nf::cpu::set_gemm_isa(saved_); }
-  IsaScope(const IsaScope&) = delete;
-  IsaScope& operator=(const IsaScope&) = delete;
-
- private:
-  GemmIsa saved_;
-};
-
-// Runs body once under every ISA the CPU supports (scoped trace names it);
-// reports the ones it lacks, so a log shows what was not covered.
-template <typename F>
-void for_each_isa(F&& body) {
-  for (GemmIsa isa : kAllIsas) {
-    if (!nf::cpu::gemm_isa_supported(isa)) {
-      std::cout << "[  NOTE    ] " << nf::cpu::gemm_isa_name(isa)
-                << " not supported by this CPU: not tested\n";
-      continue;
-    }
-    SCOPED_TRACE(std::string("gemm ISA ") + nf::cpu::gemm_isa_name(isa));
-    IsaScope scope(isa);
-    body();
-  }
-}
 
 struct MatmulCase {
   int64_t batch, M, K, N;
@@ -185,10 +155,22 @@ void check_micro_kernel(const nf::cpu::gemm_detail::MicroKernel<T>& mk) {
     for (auto& e : *v) e = static_cast<T>(dist(rng));
   for (T beta : {T(0), T(0.5)}) {
     std::vector<T> c1 = c0, c2 = c0;
-    mk.fn(kc, a.data(), b.data(), NR, c1.data(), ldc, beta);
-    nf::cpu::gemm_detail::micro_kernel_portable<T, MR, NR>(kc, a.data(), b.data(), NR, c2.data(),
-                                                          ldc, beta);
+    mk.fn(kc, a.data(), b.data(), NR, nullptr, c1.data(), ldc, beta);
+    nf::cpu::gemm_detail::micro_kernel_portable<T, MR, NR>(kc, a.data(), b.data(), NR, nullptr,
+                                                          c2.data(), ldc, beta);
     for (size_t i = 0; i < c1.size(); ++i) ASSERT_NEAR(c1[i], c2[i], tolerance<T>() * 10) << i;
+    // B rows through an offset table (the implicit-GEMM convolution): row k at
+    // b_rows[k], here the packed rows in reverse order, overlapping-free.
+    std::vector<int64_t> rows(kc);
+    for (int64_t k = 0; k < kc; ++k) rows[k] = (kc - 1 - k) * NR;
+    std::vector<T> b_rev(kc * NR);
+    for (int64_t k = 0; k < kc; ++k)
+      std::copy(b.begin() + (kc - 1 - k) * NR, b.begin() + (kc - k) * NR, b_rev.begin() + k * NR);
+    std::vector<T> c3 = c0, c4 = c0;
+    mk.fn(kc, a.data(), b.data(), 0, rows.data(), c3.data(), ldc, beta);
+    nf::cpu::gemm_detail::micro_kernel_portable<T, MR, NR>(kc, a.data(), b_rev.data(), NR, nullptr,
+                                                          c4.data(), ldc, beta);
+    for (size_t i = 0; i < c3.size(); ++i) ASSERT_NEAR(c3[i], c4[i], tolerance<T>() * 10) << i;
   }
 }
 

@@ -26,6 +26,16 @@ environment as set (OPENBLAS_CORETYPE included) in this process, and "blas -CT"
 in a child process started with OPENBLAS_CORETYPE removed from its environment
 (OpenBLAS reads it once, when it loads), so a forced core type and OpenBLAS's
 own detection are compared in the same run; the core each side chose is printed.
+Each side runs in its own best configuration (--peer-env best, the default):
+the script re-executes itself once with OMP_WAIT_POLICY=passive (OpenMP threads
+that sleep instead of spinning do not contend with OpenBLAS's threads inside
+torch) and glibc malloc thresholds that stop torch's large activations from
+being mmap'ed and unmapped at every step (~4x on its CNN step here); nasforge's
+executables get the environment the script was started with, OMP_WAIT_POLICY
+removed (libgomp's default: spin a while, then sleep), since passive waiting
+costs every small op a futex wake-up (SGEMM 128^3 ran at 31 instead of 82 GFLOP/s
+under it) -- --ours-wait-policy passive|active sets it instead. --peer-env as-is
+runs both sides in the environment as given. The header prints what each side got.
 --ours-json FILE[,FILE...] takes nasforge's numbers from Google Benchmark JSON
 files written earlier (--benchmark_out) instead of running the executables
 (bench/gpu/check.sh: bench_cuda ran once already; a GPU is not a shared core).
@@ -49,11 +59,22 @@ CONV_BATCH = 64  # bench_conv.cpp's kBatch
 TRAIN_CLASSES = 10  # bench_train.cpp: Fashion-MNIST shape [B,1,28,28], 10 classes
 
 
+# The environment torch and NumPy run best in here (see the module docstring).
+TORCH_BEST_ENV = {
+    "OMP_WAIT_POLICY": "passive",
+    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296",
+}
+# Set in the re-executed process: the values of TORCH_BEST_ENV's variables the
+# user started the script with (JSON; null = unset), so nasforge gets those.
+ORIGINAL_ENV_VAR = "NF_PEERS_ORIGINAL_ENV"
+OURS_ENV = dict(os.environ)  # the environment of nasforge's executables (main() settles it)
+
+
 def listed(binary, regex):
     """Names of the benchmarks of one executable that match regex (Google Benchmark's
     own names, with their /real_time suffix)."""
     out = subprocess.run([str(binary), f"--benchmark_filter={regex}", "--benchmark_list_tests=true"],
-                         check=True, capture_output=True, text=True, env=os.environ).stdout
+                         check=True, capture_output=True, text=True, env=OURS_ENV).stdout
     return out.split()  # nothing matched: empty (the complaint goes to stderr)
 
 
@@ -61,7 +82,7 @@ def ours(binary, name, min_time):
     """The JSON record (counters included) of the one benchmark `name` of a nasforge benchmark executable."""
     out = subprocess.run([str(binary), f"--benchmark_filter=^{name}$", "--benchmark_format=json",
                           f"--benchmark_min_time={min_time}"],
-                         check=True, capture_output=True, text=True, env=os.environ).stdout
+                         check=True, capture_output=True, text=True, env=OURS_ENV).stdout
     (b,) = json.loads(out)["benchmarks"]
     return b
 
@@ -337,6 +358,25 @@ GROUPS = (("gemm", "bench_gemm", gemm_peers, "FLOP/s", 1e9, "GFLOP/s"),
           ("cuda", "bench_cuda", cuda_peers, None, 1.0, None))
 
 
+def settle_environments(args):
+    """Under --peer-env best: re-executes this script once with TORCH_BEST_ENV (glibc
+    reads GLIBC_TUNABLES, libgomp OMP_WAIT_POLICY, only when a process starts), and
+    gives nasforge's executables the original environment with the chosen wait policy."""
+    if args.peer_env == "as-is":
+        return
+    if ORIGINAL_ENV_VAR not in os.environ:
+        env = dict(os.environ, **TORCH_BEST_ENV)
+        env[ORIGINAL_ENV_VAR] = json.dumps({k: os.environ.get(k) for k in TORCH_BEST_ENV})
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    OURS_ENV.clear()
+    OURS_ENV.update({k: v for k, v in os.environ.items() if k not in TORCH_BEST_ENV and k != ORIGINAL_ENV_VAR})
+    OURS_ENV.update({k: v for k, v in json.loads(os.environ[ORIGINAL_ENV_VAR]).items()
+                     if v is not None and k != "OMP_WAIT_POLICY"})
+    if args.ours_wait_policy != "default":
+        OURS_ENV["OMP_WAIT_POLICY"] = args.ours_wait_policy
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build-dir", default="build")
@@ -348,14 +388,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="measure each case N times, keep each side's best")
     ap.add_argument("--json", help="also write the rows to this file as JSON")
     ap.add_argument("--ours-json", help="comma-separated Google Benchmark JSON files with nasforge's results")
+    ap.add_argument("--peer-env", choices=("best", "as-is"), default="best",
+                    help="best: each side in its best configuration (default); as-is: the environment as given")
+    ap.add_argument("--ours-wait-policy", choices=("default", "passive", "active"), default="default",
+                    help="OMP_WAIT_POLICY for nasforge's executables under --peer-env best")
     args = ap.parse_args()
+    settle_environments(args)
     groups = args.group.split(",")
     unknown = set(groups) - {g[0] for g in GROUPS}
     if unknown:
         sys.exit(f"run_peers: unknown --group {','.join(sorted(unknown))} (valid: gemm, conv, train, supernet, cuda)")
     # Before numpy/torch load: OpenBLAS and OpenMP read these once.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+        os.environ[var] = OURS_ENV[var] = str(args.threads)
     global np, torch
     try:
         import numpy as np
@@ -366,6 +411,8 @@ def main():
     torch.set_num_threads(args.threads)
     bench_dir = Path(args.build_dir) / "bench"
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}")
+    for side, env in (("torch/numpy", os.environ), ("nasforge", OURS_ENV)):
+        print(f"{side}: " + ", ".join(f"{k}={env.get(k, '(unset)')}" for k in TORCH_BEST_ENV))
     if "gemm" in groups:
         print(f"openblas: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, core "
               f"{openblas_core()}; 'blas -CT': the same with OPENBLAS_CORETYPE unset (child process)")

@@ -6,9 +6,12 @@
 //   backward_input:  col [K, P] = w_g^T x grad_out[n,g];  grad_x[n,g] = col2im(col)
 //   backward_weight: grad_w_g [O/g, K] = sum_n grad_out[n,g] x col(x[n,g])^T
 // A 1x1 kernel at stride 1 without padding needs no columns: col(x) is x itself.
+// Other stride-1 convolutions run forward and backward-input as an implicit
+// GEMM (conv_implicit.h) without a column matrix; strided ones use im2col.
 #include <algorithm>
 #include <vector>
 
+#include "tensor/cpu/conv_implicit.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/depthwise.h"
 #include "tensor/cpu/gemm.h"
@@ -70,6 +73,13 @@ void forward(const ConvDims& d, const ConvParams& p, const T* x, const T* w, con
   const ConvGeometry geo = d.geometry(p);
   const int64_t K = d.K(), P = d.P();
   const bool direct = d.pointwise(p);
+  if (!direct && implicit_conv_applies(geo)) {
+    for (int64_t g = 0; g < d.G; ++g)
+      conv_forward_implicit(geo, d.N, d.Og, x + g * d.Cg * d.H * d.W, d.C * d.H * d.W,
+                            w + g * d.Og * K, bias ? bias + g * d.Og : nullptr, out + g * d.Og * P,
+                            d.O * P);
+    return;
+  }
   parallel_for(0, d.N, item_grain(d.N, d.flops_per_image()), [&](int64_t lo, int64_t hi) {
     T* col = direct ? nullptr : thread_scratch<T>(ScratchSlot::conv_columns, K * P);
     for (int64_t n = lo; n < hi; ++n)
@@ -84,12 +94,39 @@ void forward(const ConvDims& d, const ConvParams& p, const T* x, const T* w, con
   });
 }
 
+// At stride 1, grad_x is the convolution of grad_out with the weights
+// flipped and transposed (w_t[c, o, kh, kw] = w[o, c, KH-1-kh, KW-1-kw]),
+// padded by dilation*(K-1) - pad, which must not be negative.
+template <typename T>
+bool backward_input_implicit(const ConvDims& d, const ConvParams& p, const T* grad_out,
+                             const T* w, T* grad_x) {
+  ConvParams pt = p;
+  pt.pad_h = p.dilation_h * (d.KH - 1) - p.pad_h;
+  pt.pad_w = p.dilation_w * (d.KW - 1) - p.pad_w;
+  const ConvGeometry geo(d.Og, d.OH, d.OW, d.KH, d.KW, d.H, d.W, pt);
+  if (pt.pad_h < 0 || pt.pad_w < 0 || !implicit_conv_applies(geo)) return false;
+  const int64_t taps = d.KH * d.KW, K = d.K();
+  std::vector<T> wt(d.Cg * d.Og * taps);  // one group's [Cg, Og*KH*KW]
+  for (int64_t g = 0; g < d.G; ++g) {
+    const T* wg = w + g * d.Og * K;
+    for (int64_t o = 0; o < d.Og; ++o)
+      for (int64_t c = 0; c < d.Cg; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          wt[(c * d.Og + o) * taps + t] = wg[(o * d.Cg + c) * taps + (taps - 1 - t)];
+    conv_forward_implicit(geo, d.N, d.Cg, grad_out + g * d.Og * d.P(), d.O * d.P(), wt.data(),
+                          static_cast<const T*>(nullptr), grad_x + g * d.Cg * d.H * d.W,
+                          d.C * d.H * d.W);
+  }
+  return true;
+}
+
 template <typename T>
 void backward_input(const ConvDims& d, const ConvParams& p, const T* grad_out, const T* w,
                     T* grad_x) {
   const ConvGeometry geo = d.geometry(p);
   const int64_t K = d.K(), P = d.P();
   const bool direct = d.pointwise(p);
+  if (!direct && backward_input_implicit(d, p, grad_out, w, grad_x)) return;
   parallel_for(0, d.N, item_grain(d.N, d.flops_per_image()), [&](int64_t lo, int64_t hi) {
     T* col = direct ? nullptr : thread_scratch<T>(ScratchSlot::conv_columns, K * P);
     for (int64_t n = lo; n < hi; ++n)

@@ -26,6 +26,7 @@ namespace nf::cpu {
 namespace {
 
 using gemm_detail::MicroKernel;
+using gemm_detail::pack_a;
 
 // Below this many multiply-adds a GEMM (or a batch of them) runs on one thread.
 constexpr int64_t kParallelFlops = int64_t{1} << 18;
@@ -33,6 +34,7 @@ constexpr int64_t kParallelFlops = int64_t{1} << 18;
 // Cache blocking: see micro_kernel_for() in gemm_isa.cpp, next to the tiles.
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // C = beta * C over an M x N block (beta == 0 writes zeros without reading C).
 template <typename T>
@@ -117,22 +119,6 @@ void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
   }
 }
 
-// Packs alpha * op(A)[0:mc, 0:kc] (A already at the block's first element) as
-// ceil(mc/MR) slivers of kc x MR, k-major; rows past mc are zero.
-template <typename T>
-void pack_a(bool ta, const T* A, int64_t lda, int64_t mc, int64_t kc, T alpha, T* Ap,
-            int64_t MR) {
-  for (int64_t i0 = 0; i0 < mc; i0 += MR, Ap += MR * kc) {
-    int64_t mr = std::min(MR, mc - i0);
-    for (int64_t k = 0; k < kc; ++k) {
-      T* dst = Ap + k * MR;
-      for (int64_t r = 0; r < mr; ++r)
-        dst[r] = alpha * (ta ? A[k * lda + i0 + r] : A[(i0 + r) * lda + k]);
-      for (int64_t r = mr; r < MR; ++r) dst[r] = T(0);
-    }
-  }
-}
-
 // Packs op(B)[0:kc, 0:nc] (B already at the panel's first element) as
 // ceil(nc/NR) slivers of kc x NR, k-major; columns past nc are zero.
 // Slivers [s_lo, s_hi) only, so threads can share the work.
@@ -167,14 +153,17 @@ void gemm_blocked(const MicroKernel<T>& mk, bool ta, bool tb, int64_t M, int64_t
   const int64_t MR = mk.mr, NR = mk.nr;
   const bool parallel = M * N * K >= kParallelFlops && !in_parallel_region() && max_threads() > 1;
   T* Bp = thread_scratch<T>(ScratchSlot::gemm_pack_b, mk.kc * mk.nc);
-  const int64_t n_ic = ceil_div(M, mk.mc);
+  // Equal blocks, not full ones and a ragged rest: M = 1024 in 144-row blocks
+  // left one of 16 rows, and the thread that got it idled a ninth of the time.
+  const int64_t n_ic = ceil_div(M, mk.mc), MC = round_up(ceil_div(M, n_ic), MR);
+  const int64_t NC = round_up(ceil_div(N, ceil_div(N, mk.nc)), NR);
   // With a single A block each B sliver is used by one pass of the ir loop,
   // straight from L1, so when its rows are contiguous (no trans_b) the
   // micro-kernel reads B in place and only a ragged last sliver is packed.
   const bool b_in_place = !tb && n_ic == 1;
 
-  for (int64_t jc = 0; jc < N; jc += mk.nc) {
-    const int64_t nc = std::min(mk.nc, N - jc), n_slivers = ceil_div(nc, NR);
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc), n_slivers = ceil_div(nc, NR);
     // Enough tasks to balance the threads, but at least 4 B slivers per task
     // so that re-packing the A block for every task stays cheap.
     const int64_t n_chunks =
@@ -196,7 +185,7 @@ void gemm_blocked(const MicroKernel<T>& mk, bool ta, bool tb, int64_t M, int64_t
         int64_t packed = -1;
         for (int64_t task = lo; task < hi; ++task) {
           const int64_t ib = task / n_chunks, chunk = task % n_chunks;
-          const int64_t ic = ib * mk.mc, mc = std::min(mk.mc, M - ic);
+          const int64_t ic = ib * MC, mc = std::min(MC, M - ic);
           if (ib != packed) {
             pack_a(ta, ta ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, alpha, Ap, MR);
             packed = ib;
@@ -212,10 +201,10 @@ void gemm_blocked(const MicroKernel<T>& mk, bool ta, bool tb, int64_t M, int64_t
               const T* a = Ap + i0 * kc;
               T* c = C + (ic + i0) * ldc + jc + j0;
               if (mr == MR && nr == NR) {
-                mk.fn(kc, a, b, b_step, c, ldc, beta_k);
+                mk.fn(kc, a, b, b_step, nullptr, c, ldc, beta_k);
               } else {  // edge tile: compute the full tile aside, store its valid part
                 alignas(64) T tile[gemm_detail::kMaxTileElems];
-                mk.fn(kc, a, b, b_step, tile, NR, T(0));
+                mk.fn(kc, a, b, b_step, nullptr, tile, NR, T(0));
                 for (int64_t r = 0; r < mr; ++r)
                   store_scaled(tile + r * NR, nr, T(1), beta_k, c + r * ldc, 1);
               }

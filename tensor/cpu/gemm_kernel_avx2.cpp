@@ -7,17 +7,19 @@
 #include <immintrin.h>
 
 namespace nf::cpu::gemm_detail {
+namespace {
 
-// C[6 x 16] (two ymm per row): a = 6 floats per k step, b = 16 floats per k step.
-__attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x16(int64_t kc, const float* a,
-                                                                const float* b, int64_t ldb,
-                                                                float* c, int64_t ldc,
-                                                                float beta) {
+// C[6 x 16] (two ymm per row): a = 6 floats per k step, B row k = 16 floats at rows[k].
+template <typename Rows>
+__attribute__((target("avx2,fma"), always_inline)) inline void tile_6x16(int64_t kc, const float* a,
+                                                                         Rows rows, float* c,
+                                                                         int64_t ldc, float beta) {
   __m256 acc[6][2];
 #pragma GCC unroll 6
   for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
 #pragma GCC unroll 2
-  for (int64_t k = 0; k < kc; ++k, a += 6, b += ldb) {
+  for (int64_t k = 0; k < kc; ++k, a += 6) {
+    const float* b = rows[k];
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < 6; ++r) {
@@ -43,15 +45,16 @@ __attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x16(int64_t kc, cons
 }
 
 // C[6 x 8] doubles (two ymm per row).
-__attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x8(int64_t kc, const double* a,
-                                                               const double* b, int64_t ldb,
-                                                               double* c, int64_t ldc,
-                                                               double beta) {
+template <typename Rows>
+__attribute__((target("avx2,fma"), always_inline)) inline void tile_6x8(int64_t kc, const double* a,
+                                                                        Rows rows, double* c,
+                                                                        int64_t ldc, double beta) {
   __m256d acc[6][2];
 #pragma GCC unroll 6
   for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_pd();
 #pragma GCC unroll 2
-  for (int64_t k = 0; k < kc; ++k, a += 6, b += ldb) {
+  for (int64_t k = 0; k < kc; ++k, a += 6) {
+    const double* b = rows[k];
     __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
 #pragma GCC unroll 6
     for (int r = 0; r < 6; ++r) {
@@ -74,6 +77,28 @@ __attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x8(int64_t kc, const
       _mm256_storeu_pd(c + 4, _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + 4), acc[r][1]));
     }
   }
+}
+
+}  // namespace
+
+__attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x16(int64_t kc, const float* a,
+                                                                const float* b, int64_t ldb,
+                                                                const int64_t* b_rows, float* c,
+                                                                int64_t ldc, float beta) {
+  if (b_rows)
+    tile_6x16(kc, a, OffsetRows<float>{b, b_rows}, c, ldc, beta);
+  else
+    tile_6x16(kc, a, StridedRows<float>{b, ldb}, c, ldc, beta);
+}
+
+__attribute__((target("avx2,fma"))) void micro_kernel_avx2_6x8(int64_t kc, const double* a,
+                                                               const double* b, int64_t ldb,
+                                                               const int64_t* b_rows, double* c,
+                                                               int64_t ldc, double beta) {
+  if (b_rows)
+    tile_6x8(kc, a, OffsetRows<double>{b, b_rows}, c, ldc, beta);
+  else
+    tile_6x8(kc, a, StridedRows<double>{b, ldb}, c, ldc, beta);
 }
 
 }  // namespace nf::cpu::gemm_detail

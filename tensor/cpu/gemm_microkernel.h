@@ -1,8 +1,10 @@
 // GEMM micro-kernels (internal to tensor/cpu/): one MR x NR tile of C from a
 // packed A sliver (kc x MR, k-major) and a B sliver of kc rows of NR
-// contiguous values, ldb apart (ldb = NR when packed):
+// contiguous values, row k at b + k*ldb (ldb = NR when packed), or at
+// b + b_rows[k] when b_rows is given (the implicit-GEMM convolution,
+// conv_implicit.h: row k is the input shifted by kernel tap k):
 //
-//   C[r][j] = sum_k a[k*MR + r] * b[k*ldb + j]  +  beta * C[r][j]   (C not read if beta == 0)
+//   C[r][j] = sum_k a[k*MR + r] * B_k[j]  +  beta * C[r][j]   (C not read if beta == 0)
 //
 // Tiles, chosen so accumulators + B vectors + one A broadcast fit the register file:
 //   AVX2+FMA  6 x 16 f32 / 6 x 8 f64: 12 ymm accumulators + 2 B + 1 A = 15 of 16 ymm.
@@ -24,8 +26,23 @@
 namespace nf::cpu::gemm_detail {
 
 template <typename T>
-using MicroKernelFn = void (*)(int64_t kc, const T* a, const T* b, int64_t ldb, T* c,
-                               int64_t ldc, T beta);
+using MicroKernelFn = void (*)(int64_t kc, const T* a, const T* b, int64_t ldb,
+                               const int64_t* b_rows, T* c, int64_t ldc, T beta);
+
+// Where row k of the B sliver starts; each kernel body is instantiated for both,
+// so the choice is made once per tile, not per k step.
+template <typename T>
+struct StridedRows {
+  const T* b;
+  int64_t ldb;
+  const T* operator[](int64_t k) const { return b + k * ldb; }
+};
+template <typename T>
+struct OffsetRows {
+  const T* b;
+  const int64_t* offsets;
+  const T* operator[](int64_t k) const { return b + offsets[k]; }
+};
 
 // A micro-kernel and its blocking: KC (k depth per packed sliver), MC (rows
 // of the packed A block, a multiple of mr) and NC (columns of the packed B
@@ -52,30 +69,56 @@ void gemm_with_kernel(const MicroKernel<double>& mk, bool trans_a, bool trans_b,
                       int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
                       const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
-template <typename T, int64_t MR, int64_t NR>
-void micro_kernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, T* c, int64_t ldc,
-                           T beta) {
+// Packs alpha * op(A)[0:mc, 0:kc] (A already at the block's first element) as
+// ceil(mc/MR) slivers of kc x MR, k-major, the kernels' a operand; rows past mc are zero.
+template <typename T>
+void pack_a(bool ta, const T* A, int64_t lda, int64_t mc, int64_t kc, T alpha, T* Ap,
+            int64_t MR) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, Ap += MR * kc) {
+    int64_t mr = mc - i0 < MR ? mc - i0 : MR;
+    for (int64_t k = 0; k < kc; ++k) {
+      T* dst = Ap + k * MR;
+      for (int64_t r = 0; r < mr; ++r)
+        dst[r] = alpha * (ta ? A[k * lda + i0 + r] : A[(i0 + r) * lda + k]);
+      for (int64_t r = mr; r < MR; ++r) dst[r] = T(0);
+    }
+  }
+}
+
+template <typename T, int64_t MR, int64_t NR, typename Rows>
+void portable_tile(int64_t kc, const T* a, Rows rows, T* c, int64_t ldc, T beta) {
   // One row of acc at a time, vectorised along j: left to itself GCC vectorises
   // across r instead and spends its time shuffling.
   T acc[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, a += MR, b += ldb)
+  for (int64_t k = 0; k < kc; ++k, a += MR) {
+    const T* b = rows[k];
     for (int64_t r = 0; r < MR; ++r) {
       const T ar = a[r];
 #pragma omp simd
       for (int64_t j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
     }
+  }
   for (int64_t r = 0; r < MR; ++r, c += ldc)
     for (int64_t j = 0; j < NR; ++j) c[j] = beta == T(0) ? acc[r][j] : acc[r][j] + beta * c[j];
 }
 
+template <typename T, int64_t MR, int64_t NR>
+void micro_kernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, const int64_t* b_rows,
+                           T* c, int64_t ldc, T beta) {
+  if (b_rows)
+    portable_tile<T, MR, NR>(kc, a, OffsetRows<T>{b, b_rows}, c, ldc, beta);
+  else
+    portable_tile<T, MR, NR>(kc, a, StridedRows<T>{b, ldb}, c, ldc, beta);
+}
+
 #ifdef NF_GEMM_X86
 // Callable only when gemm_isa_supported() says so (they use AVX2+FMA / AVX-512F).
-void micro_kernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                            int64_t ldc, float beta);
-void micro_kernel_avx2_6x8(int64_t kc, const double* a, const double* b, int64_t ldb, double* c,
-                           int64_t ldc, double beta);
-void micro_kernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                               int64_t ldc, float beta);
+void micro_kernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t ldb,
+                            const int64_t* b_rows, float* c, int64_t ldc, float beta);
+void micro_kernel_avx2_6x8(int64_t kc, const double* a, const double* b, int64_t ldb,
+                           const int64_t* b_rows, double* c, int64_t ldc, double beta);
+void micro_kernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t ldb,
+                               const int64_t* b_rows, float* c, int64_t ldc, float beta);
 #endif
 
 }  // namespace nf::cpu::gemm_detail

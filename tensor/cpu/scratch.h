@@ -16,6 +16,8 @@ enum class ScratchSlot : int {
   gemm_pack_b,   // KC x NC panel of op(B) (shared by the threads of one GEMM)
   gemm_row,      // one row/column of C in the small-matrix path
   conv_columns,  // im2col buffer [C/g*KH*KW, OH*OW]
+  conv_padded,   // implicit-GEMM conv: zero-padded input planes [C/g, H+2ph, W+2pw]
+  conv_rows,     // implicit-GEMM conv: output rows at padded width [O/g, OH*(W+2pw)]
   dw_input,      // depthwise: padded, phase-split input plane
   dw_grad,       // depthwise: padded grad_out planes
   dw_accum,      // depthwise: weight-gradient partial sums
