@@ -183,6 +183,15 @@ TEST(CpuGemmIsa, MicroKernelsMatchPortableLoopNest) {
     else
       check_micro_kernel<float, 6, 16>(gd::micro_kernel_for<float>(isa));
     check_micro_kernel<double, 6, 8>(gd::micro_kernel_for<double>(isa));
+    // The implicit-GEMM convolution's choice by output channels (4 x 24 for 8/16/32 on AVX2).
+    for (int64_t rows : {8, 12, 16, 18}) {
+      const gd::MicroKernel<float> mk = gd::micro_kernel_for_rows<float>(isa, rows);
+      if (mk.mr == 4)
+        check_micro_kernel<float, 4, 24>(mk);
+      else
+        EXPECT_EQ(mk.fn, gd::micro_kernel_for<float>(isa).fn) << rows;
+      EXPECT_EQ(mk.mr == 4, isa == GemmIsa::avx2 && rows % 6 != 0) << rows;
+    }
   });
 }
 

@@ -25,7 +25,7 @@ struct ImplicitConv {
   std::vector<T> packed_w;          // per K block of mk.kc: ceil(Og/MR) slivers of kc x MR
 
   ImplicitConv(const ConvGeometry& geo, int64_t og, const T* w)
-      : g(geo), mk(gemm_detail::micro_kernel_for<T>(gemm_isa())), Og(og), Hp(geo.H + 2 * geo.ph),
+      : g(geo), mk(gemm_detail::micro_kernel_for_rows<T>(gemm_isa(), og)), Og(og), Hp(geo.H + 2 * geo.ph),
         Wp(geo.W + 2 * geo.pw), K(geo.C * geo.KH * geo.KW), Q((geo.OH - 1) * Wp + geo.OW),
         tiles(ceil_div(Q, mk.nr)), Mr(ceil_div(og, mk.mr) * mk.mr), tap_offset(K),
         packed_w(Mr * K) {

@@ -49,10 +49,19 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
 }
 
 // Stores alpha * acc + beta * c over n elements with stride ldc in c.
+// The contiguous cases get loops of their own so that they vectorise: the
+// edge tiles of small GEMMs (8-channel pointwise convolutions) spent a tenth
+// of a DARTS step in the strided loop.
 template <typename T>
 void store_scaled(const T* acc, int64_t n, T alpha, T beta, T* c, int64_t ldc) {
-  for (int64_t j = 0; j < n; ++j)
-    c[j * ldc] = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * c[j * ldc];
+  if (ldc == 1 && beta == T(0)) {
+    for (int64_t j = 0; j < n; ++j) c[j] = alpha * acc[j];
+  } else if (ldc == 1) {
+    for (int64_t j = 0; j < n; ++j) c[j] = alpha * acc[j] + beta * c[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j)
+      c[j * ldc] = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * c[j * ldc];
+  }
 }
 
 // Dot product with independent partial sums, so the compiler can vectorise it

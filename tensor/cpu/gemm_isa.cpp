@@ -111,5 +111,20 @@ MicroKernel<double> micro_kernel_for<double>(GemmIsa isa) {
   return {6, 8, 256, 72, 4080, micro_kernel_portable<double, 6, 8>};
 }
 
+template <>
+MicroKernel<float> micro_kernel_for_rows<float>(GemmIsa isa, int64_t rows) {
+#ifdef NF_GEMM_X86
+  // 24 columns of KC = 256: (4 + 24) * 256 * 4 = 28 KiB, the 6 x 16 tile's L1 budget.
+  if (isa == GemmIsa::avx2 && rows % 4 == 0 && rows % 6 != 0)
+    return {4, 24, 256, 144, 4080, micro_kernel_avx2_4x24};
+#endif
+  return micro_kernel_for<float>(isa);
+}
+
+template <>
+MicroKernel<double> micro_kernel_for_rows<double>(GemmIsa isa, int64_t) {
+  return micro_kernel_for<double>(isa);
+}
+
 }  // namespace gemm_detail
 }  // namespace nf::cpu

@@ -7,7 +7,8 @@
 //   C[r][j] = sum_k a[k*MR + r] * B_k[j]  +  beta * C[r][j]   (C not read if beta == 0)
 //
 // Tiles, chosen so accumulators + B vectors + one A broadcast fit the register file:
-//   AVX2+FMA  6 x 16 f32 / 6 x 8 f64: 12 ymm accumulators + 2 B + 1 A = 15 of 16 ymm.
+//   AVX2+FMA  6 x 16 f32 / 6 x 8 f64: 12 ymm accumulators + 2 B + 1 A = 15 of 16 ymm;
+//             4 x 24 f32 (12 + 3 B + 1 A) for row counts that are multiples of 4, not of 6.
 //   AVX-512   12 x 32 f32: 24 zmm accumulators + 2 B + 1 A = 27 of 32 zmm (2 B loads
 //             and 12 broadcasts per 24 FMAs keep the two load ports under the FMA rate).
 //   scalar    the AVX2 tile as a plain loop nest (the compiler vectorises it for the target).
@@ -58,6 +59,12 @@ constexpr int64_t kMaxTileElems = 12 * 32;
 
 template <typename T>
 MicroKernel<T> micro_kernel_for(GemmIsa isa);
+
+// The kernel for products whose C has `rows` rows in all (the implicit-GEMM
+// convolution's output channels): AVX2's 4 x 24 f32 tile when rows is a
+// multiple of 4 but not of 6, else micro_kernel_for(isa).
+template <typename T>
+MicroKernel<T> micro_kernel_for_rows(GemmIsa isa, int64_t rows);
 
 // gemm() (gemm.h) with a given kernel instead of the current ISA's: lets the
 // tests drive the blocking of a tile this CPU cannot run (AVX-512's 12 x 32)
@@ -114,6 +121,8 @@ void micro_kernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, cons
 #ifdef NF_GEMM_X86
 // Callable only when gemm_isa_supported() says so (they use AVX2+FMA / AVX-512F).
 void micro_kernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t ldb,
+                            const int64_t* b_rows, float* c, int64_t ldc, float beta);
+void micro_kernel_avx2_4x24(int64_t kc, const float* a, const float* b, int64_t ldb,
                             const int64_t* b_rows, float* c, int64_t ldc, float beta);
 void micro_kernel_avx2_6x8(int64_t kc, const double* a, const double* b, int64_t ldb,
                            const int64_t* b_rows, double* c, int64_t ldc, double beta);
