@@ -23,26 +23,14 @@
 
 #include "tensor/error.h"
 #include "tools/commands.h"
+#include "tests/temp_dir.h"
 
 namespace cli_test {
 
 namespace fs = std::filesystem;
 using nf::tools::Flags;
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/nf_cli_XXXXXX";
-    NF_CHECK(mkdtemp(templ.data()) != nullptr, "TempDir: mkdtemp failed for ", templ);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using nf::testing::TempDir;
 
 inline void write_be32(std::ofstream& out, uint32_t v) {
   const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};

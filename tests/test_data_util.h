@@ -12,36 +12,11 @@
 #include <vector>
 
 #include "tensor/error.h"
+#include "tests/temp_dir.h"
 
 namespace nf::data::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/nf_data_test_XXXXXX";
-    NF_CHECK(mkdtemp(templ.data()) != nullptr, "TempDir: mkdtemp failed for ", templ);
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // dir/name, creating the parent folders.
-  std::string file(const std::string& name) const {
-    std::filesystem::path p = path_ / name;
-    std::filesystem::create_directories(p.parent_path());
-    return p.string();
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using nf::testing::TempDir;
 
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);

@@ -25,6 +25,7 @@
 #include "nas/space.h"
 #include "nas/strategy.h"
 #include "tensor/error.h"
+#include "tests/temp_dir.h"
 #include "tests/test_mpi_main.h"
 
 using namespace nf;
@@ -35,19 +36,7 @@ namespace {
 
 int R() { return dist::rank(); }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = "/tmp/nf_mpi_XXXXXX";
-    NF_CHECK(mkdtemp(templ.data()) != nullptr, "mkdtemp failed");
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using nf::testing::TempDir;
 
 // The synthetic objective: a value in [0, 1) from the genotype's hash.
 double objective(const nas::Genotype& g) { return double(nas::hash(g) % 1000) / 1000.0; }

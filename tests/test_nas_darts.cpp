@@ -28,6 +28,7 @@
 #include "tensor/factory.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -36,18 +37,7 @@ using namespace nf::nas;
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    std::string templ = "/tmp/nf_nas_darts_XXXXXX";
-    NF_CHECK(mkdtemp(templ.data()) != nullptr, "mkdtemp failed");
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using nf::testing::TempDir;
 
 NetworkConfig tiny_network(int64_t side, int64_t classes, int64_t channels, int64_t cells) {
   NetworkConfig c;

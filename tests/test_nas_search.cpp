@@ -18,6 +18,7 @@
 #include "nas/space.h"
 #include "nas/strategy.h"
 #include "tensor/error.h"
+#include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -25,18 +26,7 @@ using namespace nf::nas;
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    std::string templ = "/tmp/nf_nas_search_XXXXXX";
-    NF_CHECK(mkdtemp(templ.data()) != nullptr, "mkdtemp failed");
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using nf::testing::TempDir;
 
 // Counts real evaluations; conv3x3 share as accuracy, 1000 params per conv edge;
 // cells whose first edge is 'none' fail (as a diverging network would).
