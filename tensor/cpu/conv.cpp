@@ -7,11 +7,14 @@
 //   backward_weight: grad_w_g [O/g, K] = sum_n grad_out[n,g] x col(x[n,g])^T
 // A 1x1 kernel at stride 1 without padding needs no columns: col(x) is x itself.
 // Other stride-1 convolutions run forward and backward-input as an implicit
-// GEMM (conv_implicit.h) without a column matrix; strided ones use im2col.
+// GEMM (conv_implicit.h) without a column matrix, and every stride-1 weight
+// gradient (1x1 included) runs the direct kernel of conv_weight_grad.h;
+// strided convolutions use im2col.
 #include <algorithm>
 #include <vector>
 
 #include "tensor/cpu/conv_implicit.h"
+#include "tensor/cpu/conv_weight_grad.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/depthwise.h"
 #include "tensor/cpu/gemm.h"
@@ -143,7 +146,7 @@ void backward_input(const ConvDims& d, const ConvParams& p, const T* grad_out, c
   });
 }
 
-// The batch is cut into a number of image ranges that depends on the shapes
+// Strided: the batch is cut into a number of image ranges that depends on the shapes
 // only (never on the thread count); each range sums into its own [O, K]
 // buffer, which are then added in order, so the result is reproducible.
 template <typename T>
@@ -151,6 +154,12 @@ void backward_weight(const ConvDims& d, const ConvParams& p, const T* grad_out, 
                      T* grad_w) {
   constexpr int64_t kMaxParts = 8, kMaxPartialBytes = int64_t{64} << 20;
   const ConvGeometry geo = d.geometry(p);
+  if (implicit_conv_applies(geo)) {  // stride 1 (1x1 included): the direct kernel
+    for (int64_t g = 0; g < d.G; ++g)
+      conv_weight_grad_stride1(geo, d.N, d.Og, grad_out + g * d.Og * d.P(), d.O * d.P(),
+                               x + g * d.Cg * d.H * d.W, d.C * d.H * d.W, grad_w + g * d.Og * d.K());
+    return;
+  }
   const int64_t K = d.K(), P = d.P(), wsize = d.O * K;
   if (d.N == 0) return std::fill(grad_w, grad_w + wsize, T(0));
   const int64_t w_bytes = std::max<int64_t>(1, wsize) * static_cast<int64_t>(sizeof(T));
