@@ -168,6 +168,40 @@ TYPED_TEST(CpuConv, DepthwiseWeightGradIgnoresUnreadInf) {
   }
 }
 
+// Kernels keep per-thread scratch between calls: a NaN input once must not
+// leak into later, finite calls (the implicit GEMM's ragged output-channel
+// tile once added 0 * stale NaN), at every ISA, for all three passes.
+TEST(CpuConvScratch, NaNInputDoesNotLeakIntoLaterCalls) {
+  std::mt19937_64 rng(29);
+  for (const ConvCase& c : {ConvCase{2, 3, 9, 9, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
+                            ConvCase{2, 5, 7, 7, 7, 5, 5, 1, 1, 2, 2, 1, 1, 1, false}}) {
+    for_each_isa([&] {
+      const ConvParams p = params(c);
+      Tensor w = random_tensor<float>({c.O, c.C, c.KH, c.KW}, rng);
+      Tensor bias = c.bias ? random_tensor<float>({c.O}, rng) : Tensor{};
+      Tensor x = random_tensor<float>({c.N, c.C, c.H, c.W}, rng);
+      Tensor poisoned = raw::clone(x);
+      raw::fill_(poisoned, std::numeric_limits<float>::quiet_NaN());
+      Tensor out = raw::conv2d(poisoned, w, bias, p);
+      raw::conv2d_backward_input(out, w, x.shape(), p);
+      raw::conv2d_backward_weight(out, poisoned, w.shape(), p);
+
+      out = raw::conv2d(x, w, bias, p);
+      Tensor out_ref = empty_of<float>(out.shape());
+      nf::cpu::ref::conv2d_forward(x, w, bias, p, out_ref);
+      expect_close(out, out_ref, tolerance<float>(), "forward after NaN " + describe(c));
+      Tensor gx = raw::conv2d_backward_input(out_ref, w, x.shape(), p);
+      Tensor gx_ref = empty_of<float>(x.shape());
+      nf::cpu::ref::conv2d_backward_input(out_ref, w, p, gx_ref);
+      expect_close(gx, gx_ref, tolerance<float>(), "backward_input after NaN " + describe(c));
+      Tensor gw = raw::conv2d_backward_weight(out_ref, x, w.shape(), p);
+      Tensor gw_ref = empty_of<float>(w.shape());
+      nf::cpu::ref::conv2d_backward_weight(out_ref, x, p, gw_ref);
+      expect_close(gw, gw_ref, tolerance<float>(), "backward_weight after NaN " + describe(c));
+    });
+  }
+}
+
 TEST(CpuConvErrors, ShapeMismatchNamesOpAndShapes) {
   Tensor x = nf::zeros({1, 3, 5, 5}), w = nf::zeros({4, 2, 3, 3});
   expect_error([&] { raw::conv2d(x, w, Tensor{}, ConvParams{}); }, {"conv2d", "[1,3,5,5]", "[4,2,3,3]"});

@@ -189,7 +189,11 @@ TEST_P(MpiDarts, SearchEpochsOnShardsFollowOneProcessAndRanksAgreeAfterEachEpoch
     EXPECT_DOUBLE_EQ(a.val_accuracy, b.val_accuracy);
   }
   EXPECT_GT(max_abs_diff({p.ref->arch_parameters()[0]}, alphas0), 5e-3) << "α moved";
-  EXPECT_LT(max_abs_diff(p.dp->weight_parameters(), p.ref->weight_parameters()), 2e-5);
+  // Shards sum their images in another order than the whole batch; second order's
+  // finite-difference Hessian-vector product divides gradient differences by 2*eps,
+  // which amplifies that rounding (2.8e-5 after two epochs with the direct conv
+  // weight-gradient kernel's summation order).
+  EXPECT_LT(max_abs_diff(p.dp->weight_parameters(), p.ref->weight_parameters()), order == 2 ? 6e-5 : 2e-5);
   EXPECT_LT(max_abs_diff(p.dp->arch_parameters(), p.ref->arch_parameters()), 2e-5);
   EXPECT_EQ(nas::to_string(p.dp->derive()), nas::to_string(p.ref->derive()));
 }

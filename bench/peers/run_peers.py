@@ -4,7 +4,7 @@ PyTorch (CPU) and NumPy/OpenBLAS, in one process run, and prints them side by
 side (GFLOP/s, or images/s for the training steps), so the noise of a shared
 machine hits every column alike.
 
-The cases come from the benchmark names (bench_gemm.cpp: sgemm/M<m>_N<n>_K<k>;
+The cases come from the benchmark names (bench_gemm.cpp: sgemm[_tn|_nt]/M<m>_N<n>_K<k>;
 bench_conv.cpp: conv2d_<pass>/C<c>_H<h>_k<k>_d<d>_g<g>; bench_train.cpp:
 train/<model>_<step|forward>_B<batch>; bench_supernet.cpp:
 supernet/o<order>_C<channels>_L<cells>_B<batch>, the DARTS bilevel step, whose
@@ -136,20 +136,27 @@ import sys
 sys.path.insert(0, sys.argv[5])
 import numpy as np
 import run_peers
-m, n, k, min_time = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-rng = np.random.default_rng(42)
-a = rng.standard_normal((m, k), dtype=np.float32)
-b = rng.standard_normal((k, n), dtype=np.float32)
+m, n, k, min_time, layout = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[6]
+a, b = run_peers.gemm_operands(np.random.default_rng(42), m, n, k, layout)
 print(run_peers.rate(lambda: a @ b, 2.0 * m * n * k, min_time), run_peers.openblas_core())
 """
 
 
-def openblas_without_coretype(m, n, k, min_time):
+def gemm_operands(rng, m, n, k, layout):
+    """NumPy A [m,k] and B [k,n] for a bench_gemm layout: "_tn" stores A as [k,m] and
+    "_nt" B as [n,k], each used through a transposed view (BLAS's trans flags)."""
+    draw = lambda *shape: rng.standard_normal(shape, dtype="float32")
+    a = draw(k, m).T if layout == "_tn" else draw(m, k)
+    b = draw(n, k).T if layout == "_nt" else draw(k, n)
+    return a, b
+
+
+def openblas_without_coretype(m, n, k, layout, min_time):
     """(GFLOP/s, core) of NumPy's SGEMM in a child process whose environment lacks
     OPENBLAS_CORETYPE (and is otherwise this one's: same thread counts)."""
     env = {key: v for key, v in os.environ.items() if key != "OPENBLAS_CORETYPE"}
     out = subprocess.run([sys.executable, "-c", _OPENBLAS_CHILD, str(m), str(n), str(k), str(min_time),
-                          str(Path(__file__).resolve().parent)],
+                          str(Path(__file__).resolve().parent), layout],
                          check=True, capture_output=True, text=True, env=env).stdout.split()
     return float(out[0]), out[1]
 
@@ -158,12 +165,12 @@ OPENBLAS_UNSET_CORE = {}  # the core the child processes reported (printed once 
 
 
 def gemm_peers(name, min_time):
-    m, n, k = map(int, re.fullmatch(r"sgemm/M(\d+)_N(\d+)_K(\d+)", name).groups())
-    g = torch.Generator().manual_seed(42)
-    a, b = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
-    an, bn = a.numpy(), b.numpy()
+    layout, m, n, k = re.fullmatch(r"sgemm(_tn|_nt)?/M(\d+)_N(\d+)_K(\d+)", name).groups()
+    layout, m, n, k = layout or "", int(m), int(n), int(k)
+    an, bn = gemm_operands(np.random.default_rng(42), m, n, k, layout)
+    a, b = torch.from_numpy(an), torch.from_numpy(bn)  # the same transposed views
     flops = 2.0 * m * n * k
-    unset_rate, OPENBLAS_UNSET_CORE["core"] = openblas_without_coretype(m, n, k, min_time)
+    unset_rate, OPENBLAS_UNSET_CORE["core"] = openblas_without_coretype(m, n, k, layout, min_time)
     return {"torch": rate(lambda: torch.mm(a, b), flops, min_time),
             "openblas": rate(lambda: an @ bn, flops, min_time),
             "openblas_coretype_unset": unset_rate}

@@ -76,9 +76,9 @@ struct ImplicitConv {
           } else {
             alignas(64) T tile[gemm_detail::kMaxTileElems];
             mk.fn(kc, a, xp + q0, 0, tap_offset.data() + pc, tile, NR, T(0));
-            for (int64_t r = 0; r < Og - i0; ++r)
+            for (int64_t r = 0; r < Og - i0; ++r)  // rows hold stale scratch before K block 0
               for (int64_t j = 0; j < NR; ++j)
-                c[r * ldr + j] = tile[r * NR + j] + beta * c[r * ldr + j];
+                c[r * ldr + j] = pc == 0 ? tile[r * NR + j] : tile[r * NR + j] + c[r * ldr + j];
           }
         }
       }
