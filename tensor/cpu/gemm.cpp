@@ -21,6 +21,7 @@
 #include "tensor/cpu/gemm_microkernel.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/cpu/scratch.h"
+#include "tensor/cpu/transpose.h"
 
 namespace nf::cpu {
 namespace {
@@ -145,12 +146,9 @@ void pack_b(bool tb, const T* B, int64_t ldb, int64_t kc, int64_t nc, int64_t s_
         std::copy(B + k * ldb + j0, B + k * ldb + j0 + nr, dst + k * NR);
         std::fill(dst + k * NR + nr, dst + (k + 1) * NR, T(0));
       }
-    } else {
+    } else {  // rows j0.. of B's storage [N, K], transposed (8 x 8 register blocks on AVX2)
       if (nr < NR) std::fill(dst, dst + kc * NR, T(0));
-      for (int64_t c = 0; c < nr; ++c) {
-        const T* src = B + (j0 + c) * ldb;
-        for (int64_t k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
-      }
+      transpose_block(gemm_isa() != GemmIsa::scalar, B + j0 * ldb, nr, kc, ldb, dst, NR);
     }
   }
 }
