@@ -29,6 +29,7 @@
 #include "tensor/cpu/parallel.h"
 #include "tensor/cpu/scratch.h"
 #include "tensor/cpu/transpose.h"
+#include "tensor/cpu/vec.h"
 #include "tensor/error.h"
 
 #ifdef NF_GEMM_X86
@@ -69,16 +70,9 @@ template <typename T>
 using TileFn = void (*)(const Image<T>& im, int64_t o0, const int64_t* tap_offset, int64_t oh0,
                         int64_t oh1, T* sums);
 
-// Portable: 256-bit GCC/Clang vector extensions (lowered to what the target
-// has), two vectors (kLine<T> lanes) x NT taps. Left to plain loops, GCC
-// vectorises across positions instead and runs at a fraction of the speed.
-// Memory goes through memcpy: unaligned vector moves on both compilers.
-template <typename T>
-struct VecType {
-  typedef T type __attribute__((vector_size(32)));
-};
-template <typename T>
-using Vec = typename VecType<T>::type;
+// Portable: 256-bit GCC/Clang vector extensions (vec.h), two vectors
+// (kLine<T> lanes) x NT taps. Left to plain loops, GCC vectorises across
+// positions instead and runs at a fraction of the speed.
 
 // By reference: a 256-bit vector by value changes the ABI without AVX (-Wpsabi).
 template <typename T>

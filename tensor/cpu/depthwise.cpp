@@ -23,23 +23,12 @@
 
 #include "tensor/cpu/parallel.h"
 #include "tensor/cpu/scratch.h"
+#include "tensor/cpu/vec.h"
 
 namespace nf::cpu {
 namespace {
 
-// 256-bit vectors through GCC/Clang vector extensions (lowered to narrower
-// registers when the target has no AVX). Memory is read and written through
-// memcpy, which both compilers turn into unaligned vector moves: a cast to an
-// under-aligned vector type is not honoured by clang inside templates (it
-// emitted aligned moves that fault on scratch rows at odd offsets).
-template <typename T>
-struct VecType {
-  typedef T type __attribute__((vector_size(32)));
-};
-template <typename T>
-using Vec = typename VecType<T>::type;
-template <typename T>
-constexpr int64_t kLanes = 32 / static_cast<int64_t>(sizeof(T));
+// Vectors: vec.h.
 template <typename T>
 Vec<T> vload(const T* p) {
   Vec<T> v;
