@@ -13,8 +13,16 @@
 #include "cuda/kernels/pool.h"
 #include "cuda/kernels/softmax.h"
 #include "cuda/scratch.h"
+#include "tensor/cpu/arg_checks.h"
 
 namespace nf::cuda {
+
+// Argument checks shared with the CPU backend (the same messages).
+using cpu::check_like;
+using cpu::check_param;
+using cpu::check_same;
+using cpu::Rows;
+using cpu::rows_of;
 
 namespace {
 
@@ -57,22 +65,6 @@ void check_floating(const Tensor& x, const char* op) {
 
 const void* ptr_or_null(const Tensor& t) { return t.defined() ? t.raw_data() : nullptr; }
 void* mut_ptr_or_null(const Tensor& t) { return t.defined() ? t.raw_data() : nullptr; }
-
-struct Rows {
-  int64_t R, C;
-};
-
-Rows rows_of(const Tensor& x, const char* op) {
-  NF_CHECK(x.dim() == 2 && x.is_contiguous(), op, ": expected a contiguous [R,C] tensor, got ",
-           shape_str(x.shape()));
-  return {x.size(0), x.size(1)};
-}
-
-void check_same(const Tensor& a, const Tensor& b, const char* op, const char* what) {
-  NF_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype() && b.is_contiguous(), op, ": ", what,
-           " ", shape_str(b.shape()), " ", dtype_name(b.dtype()), " must be contiguous and match ",
-           shape_str(a.shape()), " ", dtype_name(a.dtype()));
-}
 
 // Validates every target on the host (they are few: one per row) with the CPU
 // backend's messages, and returns how many rows are not ignored.
@@ -252,21 +244,6 @@ void CudaFusedBackend::nll_loss_backward(const Tensor& grad_out, const Tensor& t
 
 // --- optimizer updates (formulas in tensor/backend.h) -----------------------------
 
-namespace {
-
-// `t` must be contiguous and match the parameter `ref` (CPU backend's message).
-void check_like(const Tensor& ref, const Tensor& t, const char* op, const char* what) {
-  NF_CHECK(t.defined() && t.shape() == ref.shape() && t.dtype() == ref.dtype() && t.is_contiguous(),
-           op, ": ", what, " ", t.defined() ? shape_str(t.shape()) : std::string("(undefined)"), " ",
-           t.defined() ? dtype_name(t.dtype()) : "", " must be contiguous and match the parameter ",
-           shape_str(ref.shape()), " ", dtype_name(ref.dtype()));
-}
-
-void check_param(const Tensor& p, const char* op) {
-  NF_CHECK(p.defined() && p.is_contiguous(), op, ": the parameter must be a defined contiguous tensor");
-}
-
-}  // namespace
 
 void CudaFusedBackend::sgd_step(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr,
                                 double momentum, double weight_decay, bool nesterov) {

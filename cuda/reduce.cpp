@@ -9,9 +9,13 @@
 #include "cuda/device.h"
 #include "cuda/kernels/reduce.h"
 #include "cuda/tensor_arg.h"
+#include "tensor/cpu/arg_checks.h"
 #include "tensor/cpu/op_names.h"
 
 namespace nf::cuda {
+
+// Argument checks shared with the CPU backend (the same messages).
+using cpu::check_reduce;
 
 namespace {
 
@@ -30,25 +34,7 @@ void CudaBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t
   check_device(x, name);
   check_device(out, name);
   const int64_t nd = x.dim();
-  // Empty dims means all dims (as in the nf::raw front end).
-  std::vector<bool> is_reduced(size_t(nd), dims.empty());
-  for (int64_t d : dims) {
-    int64_t k = normalize_dim(d, nd, name);
-    NF_CHECK(!is_reduced[k], name, ": dim ", d, " repeated in the reduction dims");
-    is_reduced[k] = true;
-  }
-  Shape expect = x.shape();
-  for (int64_t d = 0; d < nd; ++d)
-    if (is_reduced[d]) expect[d] = 1;
-  NF_CHECK(out.shape() == expect && out.is_contiguous(), name, ": output must be contiguous ",
-           shape_str(expect), " for input ", shape_str(x.shape()), ", got ", shape_str(out.shape()));
-  if (op == ReduceOp::argmax) {
-    NF_CHECK(dims.size() == 1, "argmax: reduces exactly one dim, got ", dims.size());
-    NF_CHECK(out.dtype() == DType::i64, "argmax: output must be i64, got ", dtype_name(out.dtype()));
-  } else {
-    NF_CHECK(out.dtype() == x.dtype(), name, ": output dtype ", dtype_name(out.dtype()),
-             " differs from input dtype ", dtype_name(x.dtype()));
-  }
+  const std::vector<bool> is_reduced = check_reduce(op, x, dims, out);
   if (out.numel() == 0) return;
 
   // Kept and reduced dims; the reduced ones (except argmax's single dim) in

@@ -18,21 +18,13 @@
 #include <limits>
 #include <string>
 
+#include "tensor/cpu/arg_checks.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/strided.h"
 
 namespace nf::cpu {
 
 namespace {
-
-std::string position_str(const Shape& shape, int64_t flat) {
-  Shape idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(idx);
-}
 
 // Throws naming the op, the first offending position and its value when an
 // index falls outside [0, limit).
@@ -159,35 +151,6 @@ Strides along_dim(const Tensor& index, size_t ndim, int64_t dim) {
   Strides s(ndim, 0);
   s[dim] = index.stride(0);
   return s;
-}
-
-void check_dim(const char* op, int64_t dim, int64_t ndim) {
-  NF_CHECK(dim >= 0 && dim < ndim, op, ": dim ", dim, " out of range for a tensor of ", ndim, " dims");
-}
-
-// index_select / index_add: 1-D index; `big` has the full dim, `small` has
-// index.numel() there and matches `big` elsewhere.
-void check_select_shapes(const char* op, const Tensor& big, int64_t dim, const Tensor& index,
-                         const Tensor& small) {
-  check_dim(op, dim, big.dim());
-  NF_CHECK(index.dim() == 1, op, ": index must be 1-D, got ", shape_str(index.shape()));
-  Shape expect = big.shape();
-  expect[dim] = index.size(0);
-  NF_CHECK(small.shape() == expect, op, ": expected shape ", shape_str(expect), ", got ",
-           shape_str(small.shape()));
-}
-
-// gather / scatter_add: index has the rank of `full` and fits inside it except along dim.
-void check_gather_shapes(const char* op, const Tensor& full, int64_t dim, const Tensor& index,
-                         const Tensor& same) {
-  check_dim(op, dim, full.dim());
-  NF_CHECK(index.shape() == same.shape(), op, ": index ", shape_str(index.shape()), " and ",
-           shape_str(same.shape()), " differ");
-  NF_CHECK(index.dim() == full.dim(), op, ": index ", shape_str(index.shape()),
-           " must have the rank of ", shape_str(full.shape()));
-  for (int64_t d = 0; d < full.dim(); ++d)
-    NF_CHECK(d == dim || index.size(d) <= full.size(d), op, ": index ", shape_str(index.shape()),
-             " larger than ", shape_str(full.shape()), " in dim ", d);
 }
 
 }  // namespace

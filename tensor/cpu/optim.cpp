@@ -12,22 +12,11 @@
 #include <cmath>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/arg_checks.h"
 #include "tensor/cpu/parallel.h"
 
 namespace nf::cpu {
 namespace {
-
-// `t` must be contiguous and match `ref` (the parameter) in shape and dtype.
-void check_like(const Tensor& ref, const Tensor& t, const char* op, const char* what) {
-  NF_CHECK(t.defined() && t.shape() == ref.shape() && t.dtype() == ref.dtype() && t.is_contiguous(),
-           op, ": ", what, " ", t.defined() ? shape_str(t.shape()) : std::string("(undefined)"), " ",
-           t.defined() ? dtype_name(t.dtype()) : "", " must be contiguous and match the parameter ",
-           shape_str(ref.shape()), " ", dtype_name(ref.dtype()));
-}
-
-void check_param(const Tensor& p, const char* op) {
-  NF_CHECK(p.defined() && p.is_contiguous(), op, ": the parameter must be a defined contiguous tensor");
-}
 
 template <typename T>
 void sgd_loop(int64_t n, T* p, const T* g, T* buf, double lr, double momentum, double weight_decay,

@@ -6,27 +6,12 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/cpu/arg_checks.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/parallel.h"
 
 namespace nf::cpu {
 namespace {
-
-struct Rows {
-  int64_t R, C;
-};
-
-Rows rows_of(const Tensor& x, const char* op) {
-  NF_CHECK(x.dim() == 2 && x.is_contiguous(), op, ": expected a contiguous [R,C] tensor, got ",
-           shape_str(x.shape()));
-  return {x.size(0), x.size(1)};
-}
-
-void check_same(const Tensor& a, const Tensor& b, const char* op, const char* what) {
-  NF_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype() && b.is_contiguous(), op, ": ", what,
-           " ", shape_str(b.shape()), " ", dtype_name(b.dtype()), " must be contiguous and match ",
-           shape_str(a.shape()), " ", dtype_name(a.dtype()));
-}
 
 // Rows per thread chunk: about kElementwiseGrain elements each.
 int64_t row_grain(int64_t C) { return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, C)); }
